@@ -1,0 +1,48 @@
+import type { Logger } from "pino";
+import type { IdentityClaims } from "../claims/claims.js";
+import type { Decision } from "../policy/decision.js";
+import type { ReasonCode } from "../policy/reasons.js";
+
+/** Everything one audit line says about one decision. No secrets, no query strings, no header values. */
+export interface AuditRecord {
+  readonly requestId: string;
+  readonly revision: string;
+  readonly route: string;
+  readonly decision: "allow" | "deny";
+  readonly reasons: readonly ReasonCode[];
+  readonly rule?: string;
+  readonly status: number;
+  readonly method: string;
+  readonly host: string;
+  /** The canonical path (without the query, which may hold secrets). */
+  readonly path: string;
+  readonly sourceIp: string;
+  readonly identity: IdentityClaims;
+  readonly latencyMs: number;
+  readonly upgrade?: boolean;
+  /** Why, in a few words: the OpenSSL code, the failing criteria, the upstream error. */
+  readonly detail?: string | readonly string[];
+}
+
+/** The failing criteria of a deny, compactly: `allow[0]: identity.groups has finance`. */
+export function summarizeTrace(decision: Decision): string[] {
+  return decision.ruleTrace.flatMap((rule) =>
+    rule.criteria.filter((c) => !c.holds).map((c) => `${rule.rule}: ${c.criterion}`),
+  );
+}
+
+/** Writes the one audit line of a request. */
+export function writeAuditLine(logger: Logger, record: AuditRecord): void {
+  const { identity, ...rest } = record;
+  logger.info(
+    {
+      ...rest,
+      latencyMs: Math.round(record.latencyMs * 1000) / 1000,
+      subject: identity.subject,
+      spiffeId: identity.spiffeId,
+      certFingerprint: identity.certFingerprint,
+      identitySource: identity.source,
+    },
+    "decision",
+  );
+}

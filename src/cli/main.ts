@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { runCheck } from "./check.js";
+import { runDevPki } from "./dev-pki.js";
+import { runQuickstart } from "./quickstart.js";
+import { runServe } from "./serve.js";
+
+const USAGE = `verigate: a zero-trust access proxy
+
+usage:
+  verigate serve --config FILE     run the proxy (SIGTERM/SIGINT drain and exit)
+  verigate check --config FILE     validate and compile a config (exit 0, or 1 with path: problem lines)
+  verigate dev-pki --out DIR       make a throwaway CA, server and client certificates
+  verigate quickstart              dev PKI + demo upstream + proxy on loopback (what npm start runs)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      config: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  const need = (name: "config" | "out"): string => {
+    const value = values[name];
+    if (value === undefined) throw new UsageError(`verigate ${command}: --${name} is required`);
+    return value;
+  };
+  switch (command) {
+    case "serve":
+      return runServe(need("config"));
+    case "check":
+      return runCheck(need("config"));
+    case "dev-pki":
+      return runDevPki(need("out"));
+    case "quickstart":
+      return runQuickstart();
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      throw new UsageError(`verigate: unknown command "${command}"`);
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${message}\n`);
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      process.stderr.write(`\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      process.exitCode = 1;
+    }
+  },
+);

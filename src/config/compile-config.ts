@@ -1,0 +1,171 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { compilePolicy } from "../policy/compile-policy.js";
+import { canonicalizePathPrefix } from "../proxy/canonical-path.js";
+import { canonicalizeRouteHost } from "../proxy/host.js";
+import { buildRouteTable, type RouteTableEntry } from "../proxy/route-table.js";
+import { parseUpstream } from "../proxy/upstream.js";
+import { checkTlsMaterial } from "../tls/tls-material.js";
+import type { ConfigProblem } from "./config-problem.js";
+import { ConfigError } from "./config-problem.js";
+import { deepFreeze } from "./deep-freeze.js";
+import { loadConfigDocument } from "./load-config.js";
+import type { ConfigDocument, RouteDocument } from "./schema.js";
+import type { CompiledRoute, Snapshot } from "./snapshot.js";
+
+/** Reads the files a config names (relative to the config's folder), collecting problems. */
+class FileReader {
+  readonly problems: ConfigProblem[] = [];
+  readonly #base: string;
+  readonly #hash = createHash("sha256");
+
+  constructor(configFile: string, configText: string) {
+    this.#base = dirname(configFile);
+    this.#hash.update(configText);
+  }
+
+  async read(path: string, where: string): Promise<string | undefined> {
+    const full = resolve(this.#base, path);
+    try {
+      const content = await readFile(full, "utf8");
+      this.#hash.update(`\0${full}\0${content}`);
+      return content;
+    } catch (error: unknown) {
+      const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+      this.problems.push({ path: where, message: `cannot read "${path}" (${code})` });
+      return undefined;
+    }
+  }
+
+  revision(): string {
+    return this.#hash.digest("hex").slice(0, 12);
+  }
+}
+
+async function compileRoute(
+  route: RouteDocument,
+  where: string,
+  lists: ReadonlyMap<string, readonly string[]>,
+  files: FileReader,
+): Promise<{
+  compiled?: CompiledRoute;
+  entry?: Omit<RouteTableEntry<CompiledRoute>, "value">;
+  problems: ConfigProblem[];
+}> {
+  const problems: ConfigProblem[] = [];
+  let host: string | undefined;
+  if (route.match.host !== undefined) {
+    const checked = canonicalizeRouteHost(route.match.host);
+    if (checked.ok) host = checked.host;
+    else problems.push({ path: `${where}.match.host`, message: checked.problem });
+  }
+  const prefix = canonicalizePathPrefix(route.match.pathPrefix);
+  if (!prefix.ok) problems.push({ path: `${where}.match.pathPrefix`, message: prefix.problem });
+
+  const ca =
+    route.upstreamCA === undefined
+      ? undefined
+      : await files.read(route.upstreamCA, `${where}.upstreamCA`);
+  const upstream = parseUpstream(route.upstream, ca);
+  if ("problem" in upstream)
+    problems.push({ path: `${where}.upstream`, message: upstream.problem });
+
+  const { policy, problems: policyProblems } = compilePolicy(route.policy, {
+    path: `${where}.policy`,
+    route: route.name,
+    lists,
+  });
+  problems.push(...policyProblems);
+
+  if (problems.length > 0 || policy === undefined || !prefix.ok || "problem" in upstream)
+    return { problems };
+  return {
+    compiled: {
+      name: route.name,
+      where,
+      identity: route.identity,
+      preserveHost: route.preserveHost,
+      upstream: upstream.upstream,
+      policy,
+    },
+    entry: { host, pathPrefix: prefix.prefix, where },
+    problems,
+  };
+}
+
+/**
+ * Compiles a validated config into a frozen snapshot: reads and checks every file
+ * it names, compiles every route's matchers and policy, builds the route table.
+ * Every problem is reported; a snapshot exists only when there are none.
+ */
+export async function compileConfig(
+  config: ConfigDocument,
+  text: string,
+  file: string,
+  now: Date = new Date(),
+): Promise<{ snapshot?: Snapshot; problems: ConfigProblem[] }> {
+  const files = new FileReader(file, text);
+  const problems: ConfigProblem[] = [];
+
+  const cert = await files.read(config.tls.cert, "tls.cert");
+  const key = await files.read(config.tls.key, "tls.key");
+  const clientCAs = await files.read(config.tls.clientCAs, "tls.clientCAs");
+  const crl =
+    config.tls.crl === undefined ? undefined : await files.read(config.tls.crl, "tls.crl");
+  const crlReadable = config.tls.crl === undefined || crl !== undefined;
+  if (cert !== undefined && key !== undefined && clientCAs !== undefined && crlReadable) {
+    problems.push(...(await checkTlsMaterial({ cert, key, clientCAs, crl }, now)));
+  }
+
+  const lists = new Map(Object.entries(config.measurements));
+  const names = new Set<string>();
+  const compiled: CompiledRoute[] = [];
+  const entries: RouteTableEntry<CompiledRoute>[] = [];
+  for (const [i, route] of config.routes.entries()) {
+    const where = `routes[${i}]`;
+    if (names.has(route.name))
+      problems.push({ path: `${where}.name`, message: `duplicate route name "${route.name}"` });
+    names.add(route.name);
+    const result = await compileRoute(route, where, lists, files);
+    problems.push(...result.problems);
+    if (result.compiled !== undefined && result.entry !== undefined) {
+      compiled.push(result.compiled);
+      entries.push({ ...result.entry, value: result.compiled });
+    }
+  }
+  const { table, problems: tableProblems } = buildRouteTable(entries);
+  problems.push(...tableProblems);
+  problems.unshift(...files.problems);
+
+  if (problems.length > 0 || cert === undefined || key === undefined || clientCAs === undefined) {
+    for (const route of compiled) route.upstream.agent.destroy();
+    return { problems };
+  }
+  const snapshot: Snapshot = {
+    revision: files.revision(),
+    file,
+    listen: config.listen,
+    admin: config.admin,
+    tls: {
+      cert,
+      key,
+      clientCAs,
+      crl,
+      minVersion: config.tls.minVersion,
+      allowMissingEku: config.tls.unsafeAllowClientCertWithoutEku,
+    },
+    limits: config.limits,
+    routes: compiled,
+    routeTable: table,
+  };
+  return { snapshot: deepFreeze(snapshot), problems };
+}
+
+/** Loads, validates and compiles a config file. Throws ConfigError listing every problem. */
+export async function loadSnapshot(file: string, now?: Date): Promise<Snapshot> {
+  const { config, text } = await loadConfigDocument(file);
+  const { snapshot, problems } = await compileConfig(config, text, file, now);
+  if (snapshot === undefined) throw new ConfigError(problems);
+  return snapshot;
+}

@@ -1,0 +1,132 @@
+import { z } from "zod";
+import { parseDuration } from "./duration.js";
+
+/**
+ * The configuration file's shape: one schema, unknown keys rejected everywhere,
+ * secure defaults written here and nowhere else. Cross-field checks and
+ * everything that reads files happen later, in compile-config.ts.
+ */
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${text}" is not a duration (write 500ms, 10s, 5m, 1h)`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const port = z.number().int().min(0).max(65_535);
+const address = z.string().min(1);
+const filePath = z.string().min(1);
+
+const listenSchema = z.strictObject({
+  address: address.default("0.0.0.0"),
+  port: port.default(8443),
+});
+
+const tlsSchema = z.strictObject({
+  /** The server certificate (chain) and its private key, PEM. */
+  cert: filePath,
+  key: filePath,
+  /** Trust anchors for client certificates. Required: verigate always asks for one. */
+  clientCAs: filePath,
+  /** CRLs for client certificates, PEM; must cover every CA in clientCAs. */
+  crl: filePath.optional(),
+  minVersion: z.enum(["TLSv1.2", "TLSv1.3"]).default("TLSv1.2"),
+  /**
+   * OpenSSL accepts a client certificate without an extendedKeyUsage extension;
+   * verigate does not, unless this is set.
+   */
+  unsafeAllowClientCertWithoutEku: z.boolean().default(false),
+});
+
+const adminSchema = z.strictObject({
+  address: address.default("127.0.0.1"),
+  port: port.default(9090),
+});
+
+const limitsSchema = z.strictObject({
+  headersTimeout: duration.default(10_000),
+  requestTimeout: duration.default(30_000),
+  handshakeTimeout: duration.default(10_000),
+  upstreamTimeout: duration.default(30_000),
+  /** Idle time allowed between requests on a kept-alive client connection. */
+  idleTimeout: duration.default(60_000),
+  maxHeaderBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(16 * 1024),
+  maxConnections: z.number().int().min(1).default(10_000),
+});
+
+const routeSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9._-]{0,62}$/,
+      "must be 1-63 of a-z 0-9 . _ - (it becomes the assertion audience)",
+    ),
+  match: z
+    .strictObject({
+      host: z.string().min(1).optional(),
+      pathPrefix: z.string().default("/"),
+    })
+    .default({ pathPrefix: "/" }),
+  upstream: z.string({ error: "is required: where allowed requests go (http:// or https:// URL)" }),
+  /** A CA bundle to verify an https upstream with (default: Node's public roots). */
+  upstreamCA: filePath.optional(),
+  mode: z.enum(["enforce"]).default("enforce"),
+  /**
+   * `required` (default): a request without a verified identity gets 401 before the
+   * policy runs. `optional`: the policy alone decides (for routes whose rules
+   * look only at the request, e.g. a public health page).
+   */
+  identity: z.enum(["required", "optional"]).default("required"),
+  /** Send the client's Host to the upstream instead of the upstream's own host. */
+  preserveHost: z.boolean().default(false),
+  /** Checked by the policy compiler, which reports its own problems. Absent: the route denies everything. */
+  policy: z.unknown().optional(),
+});
+
+const measurementSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{32,128}$/, "must be a hex digest (32 to 128 hex digits)")
+  .transform((hex) => hex.toLowerCase());
+
+export const configSchema = z.strictObject({
+  listen: listenSchema.default({ address: "0.0.0.0", port: 8443 }),
+  tls: tlsSchema,
+  admin: adminSchema.default({ address: "127.0.0.1", port: 9090 }),
+  /** Named lists for `inList` (launch measurements, MRTDs, PCR0s...). */
+  measurements: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9._-]+$/, "list names are letters, digits, . _ -"),
+      z.array(measurementSchema),
+    )
+    .default({}),
+  limits: limitsSchema.default(limitsSchema.parse({})),
+  /** Token and claims issuers (device posture, attestation, OIDC): not built yet. */
+  issuers: z
+    .array(z.unknown())
+    .max(0, "issuers are not supported by this version yet: only client-certificate identity is")
+    .optional(),
+  routes: z
+    .array(routeSchema)
+    .min(1, "at least one route is needed (verigate denies everything else)"),
+});
+
+/** The configuration after schema validation and defaults, before compilation. */
+export type ConfigDocument = z.output<typeof configSchema>;
+export type RouteDocument = z.output<typeof routeSchema>;
+export type LimitsDocument = z.output<typeof limitsSchema>;
+
+/** A JSON Schema of the config file, for editors. */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
+}

@@ -1,0 +1,35 @@
+import type { CompiledPolicy } from "../policy/compile-policy.js";
+import type { RouteTable } from "../proxy/route-table.js";
+import type { Upstream } from "../proxy/upstream.js";
+import type { TlsMaterial } from "../tls/tls-material.js";
+import type { LimitsDocument } from "./schema.js";
+
+/** A route ready to serve: matchers, policy and upstream all built at load time. */
+export interface CompiledRoute {
+  readonly name: string;
+  /** Its place in the config (`routes[3]`), for messages. */
+  readonly where: string;
+  readonly identity: "required" | "optional";
+  readonly preserveHost: boolean;
+  readonly upstream: Upstream;
+  readonly policy: CompiledPolicy;
+}
+
+/**
+ * One loaded configuration, compiled and frozen. A request reads the snapshot it
+ * started with to its end; a reload builds a whole new one and swaps it.
+ */
+export interface Snapshot {
+  /** Short hash of the config text and every file it names: in every audit line. */
+  readonly revision: string;
+  readonly file: string;
+  readonly listen: { readonly address: string; readonly port: number };
+  readonly admin: { readonly address: string; readonly port: number };
+  readonly tls: TlsMaterial & {
+    readonly minVersion: "TLSv1.2" | "TLSv1.3";
+    readonly allowMissingEku: boolean;
+  };
+  readonly limits: LimitsDocument;
+  readonly routes: readonly CompiledRoute[];
+  readonly routeTable: RouteTable<CompiledRoute>;
+}

@@ -1,0 +1,77 @@
+import type { ServerResponse } from "node:http";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+
+/** What a refused client may learn: the status, a fixed category and the request id. Never the policy's internals. */
+export interface DenyResponse {
+  readonly status: number;
+  readonly category: string;
+  readonly requestId: string;
+}
+
+const MESSAGES: Readonly<Record<string, string>> = {
+  "authentication-required": "A verified client identity is required.",
+  forbidden: "Access to this resource is not allowed by policy.",
+  "not-found": "No application is served at this address.",
+  "bad-request": "The request is malformed.",
+  "bad-gateway": "The application could not be reached.",
+  "gateway-timeout": "The application did not answer in time.",
+  "internal-error": "The request could not be decided and was refused.",
+};
+
+function wantsHtml(accept: string | undefined): boolean {
+  // Browsers ask for text/html first; API clients and curl do not.
+  return accept !== undefined && /^\s*text\/html/i.test(accept);
+}
+
+function renderHtml(response: DenyResponse, message: string): string {
+  const title = `${response.status} ${STATUS_CODES[response.status] ?? ""}`;
+  // Every interpolated value is a fixed string or a UUID: nothing client-supplied reaches the page.
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title>
+<style>body{font:16px system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}code{background:#eee;padding:.1em .3em}</style>
+</head><body><h1>${title}</h1><p>${message}</p>
+<p>Reason: <code>${response.category}</code><br>Request id: <code>${response.requestId}</code></p>
+<p>Give the request id to your administrator: it identifies the full decision in the audit log.</p>
+</body></html>
+`;
+}
+
+function render(
+  response: DenyResponse,
+  accept: string | undefined,
+): { type: string; body: string } {
+  const message = MESSAGES[response.category] ?? "The request was refused.";
+  if (wantsHtml(accept))
+    return { type: "text/html; charset=utf-8", body: renderHtml(response, message) };
+  const body = JSON.stringify({ error: response.category, message, requestId: response.requestId });
+  return { type: "application/json", body: `${body}\n` };
+}
+
+/** Sends a deny (or error) response: JSON for API clients, a small HTML page for browsers. */
+export function sendDeny(
+  res: ServerResponse,
+  response: DenyResponse,
+  accept: string | undefined,
+): void {
+  const { type, body } = render(response, accept);
+  res.writeHead(response.status, {
+    "content-type": type,
+    "content-length": Buffer.byteLength(body),
+    "cache-control": "no-store",
+    "x-request-id": response.requestId,
+    "x-content-type-options": "nosniff",
+  });
+  res.end(body);
+}
+
+/** Refuses an upgrade request on its raw socket, then closes it. */
+export function sendDenyOnSocket(socket: Duplex, response: DenyResponse): void {
+  const { type, body } = render(response, undefined);
+  const head =
+    `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}\r\n` +
+    `content-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    `x-request-id: ${response.requestId}\r\nconnection: close\r\n\r\n`;
+  if (socket.writable) socket.end(head + body);
+  else socket.destroy();
+}

@@ -1,0 +1,41 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { expectRefused } from "../support/expect-refusal.js";
+import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
+import { mtlsRequest } from "../support/mtls-client.js";
+import { APP_ROUTES } from "../support/test-routes.js";
+
+describe("a client certificate not issued for TLS client authentication", () => {
+  let h: GatewayHarness | undefined;
+  afterEach(() => h?.close());
+
+  it("gets 401 when its extendedKeyUsage is serverAuth only (OpenSSL refuses it)", async () => {
+    h = await startGateway({ routes: APP_ROUTES });
+    const line = await expectRefused(
+      h,
+      h.pki.clients.serverOnlyEku,
+      401,
+      "client-certificate-wrong-purpose",
+    );
+    expect(line.detail).toBe("INVALID_PURPOSE");
+  });
+
+  it("gets 401 when it has no extendedKeyUsage at all (OpenSSL accepts it; verigate does not)", async () => {
+    h = await startGateway({ routes: APP_ROUTES });
+    const line = await expectRefused(
+      h,
+      h.pki.clients.noEku,
+      401,
+      "client-certificate-wrong-purpose",
+    );
+    expect(line.detail).toContain("no extendedKeyUsage");
+  });
+
+  it("is accepted without extendedKeyUsage only where the config says unsafeAllowClientCertWithoutEku", async () => {
+    h = await startGateway({
+      routes: APP_ROUTES,
+      tls: "  unsafeAllowClientCertWithoutEku: true\n",
+    });
+    const res = await mtlsRequest({ port: h.port, pki: h.pki, as: h.pki.clients.noEku });
+    expect(res.status).toBe(200);
+  });
+});

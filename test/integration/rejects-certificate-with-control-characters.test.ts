@@ -1,0 +1,26 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectRefused } from "../support/expect-refusal.js";
+import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
+import { APP_ROUTES } from "../support/test-routes.js";
+
+describe("a CA-signed client certificate whose names hold control characters", () => {
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    h = await startGateway({ routes: APP_ROUTES });
+  });
+  afterAll(() => h.close());
+
+  it("gets 401 when a SAN holds CR LF (header injection bait)", async () => {
+    const line = await expectRefused(
+      h,
+      h.pki.clients.controlCharsInSan,
+      401,
+      "client-certificate-malformed",
+    );
+    expect(JSON.stringify(line)).not.toContain("x-injected");
+  });
+
+  it("gets 401 when a SAN holds NUL (name truncation bait)", async () => {
+    await expectRefused(h, h.pki.clients.nulInSan, 401, "client-certificate-malformed");
+  });
+});

@@ -1,0 +1,103 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestPki, writeTestPki, type TestPkiFiles } from "../support/pki.js";
+
+const run = promisify(execFile);
+const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+/** Runs the built `verigate` binary (npm test builds it first) and returns exit code and output. */
+async function verigate(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error: unknown) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("verigate check", () => {
+  let dir: string;
+  let files: TestPkiFiles;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "verigate-cli-"));
+    files = await writeTestPki(await createTestPki(), join(dir, "pki"));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("exits 0 for a valid config", async () => {
+    const file = join(dir, "ok.yaml");
+    await writeFile(
+      file,
+      `tls: { cert: ${files.server.cert}, key: ${files.server.key}, clientCAs: ${files.clientCAs}, crl: ${files.crl} }
+routes:
+  - name: app
+    upstream: http://127.0.0.1:9000
+    policy: { allow: [ { identity.commonName: alice } ] }
+`,
+    );
+    const result = await verigate("check", "--config", file);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/valid \(revision [0-9a-f]{12}, 1 route\(s\)\)/);
+  });
+
+  it("exits 1 with one path: problem line per problem", async () => {
+    const file = join(dir, "bad.yaml");
+    await writeFile(
+      file,
+      `tls: { cert: ${files.server.cert}, key: ${files.server.key}, clientCAs: nowhere.pem }
+routes:
+  - name: app
+    policy: { allow: [ { identity.groups: { hass: admins } } ] }
+`,
+    );
+    const result = await verigate("check", "--config", file);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toContain(
+      "routes[0].upstream: is required: where allowed requests go (http:// or https:// URL)",
+    );
+    expect(lines.at(-1)).toMatch(/: \d+ problem\(s\)$/);
+  });
+
+  it("exits 1 for a file that does not exist", async () => {
+    const result = await verigate("check", "--config", join(dir, "absent.yaml"));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("cannot read config file");
+  });
+
+  it("exits 2 with usage for an unknown command or a missing flag", async () => {
+    expect((await verigate("frobnicate")).code).toBe(2);
+    expect((await verigate("check")).stderr).toContain("--config is required");
+  });
+});
+
+describe("verigate dev-pki", () => {
+  it("writes a PKI that verigate check accepts in a config", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "verigate-devpki-"));
+    try {
+      const result = await verigate("dev-pki", "--out", join(dir, "pki"));
+      expect(result.code).toBe(0);
+      const file = join(dir, "c.yaml");
+      await writeFile(
+        file,
+        `tls: { cert: pki/server.pem, key: pki/server-key.pem, clientCAs: pki/ca.pem, crl: pki/clients.crl }
+routes:
+  - name: app
+    upstream: http://127.0.0.1:9000
+    policy: { allow: [ { identity.commonName: alice } ] }
+`,
+      );
+      expect((await verigate("check", "--config", file)).code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import { once } from "node:events";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { WebSocketServer } from "ws";
+
+/** What the upstream saw of one request. */
+export interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: readonly string[];
+  readonly body: string;
+}
+
+export interface EchoUpstream {
+  readonly url: string;
+  readonly port: number;
+  readonly seen: SeenRequest[];
+  /** Requests whose client went away before the upstream answered. */
+  readonly aborted: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A real upstream on 127.0.0.1 that answers with what it received, and misbehaves
+ * on request: `/slow/*` never answers, `/reset/*` resets the connection,
+ * `/half/*` sends headers and part of a body then dies. WebSocket connections echo
+ * messages back, prefixed with `echo:`.
+ */
+export async function startEchoUpstream(): Promise<EchoUpstream> {
+  const seen: SeenRequest[] = [];
+  const aborted: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const url = req.url ?? "";
+      seen.push({
+        method: req.method ?? "",
+        url,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      if (url.startsWith("/slow/")) {
+        res.on("close", () => {
+          if (!res.writableFinished) aborted.push(url);
+        });
+        return;
+      }
+      if (url.startsWith("/reset/")) {
+        req.socket.destroy();
+        return;
+      }
+      if (url.startsWith("/half/")) {
+        res.writeHead(200, { "content-type": "text/plain", "content-length": "1000" });
+        res.write("partial");
+        setTimeout(() => req.socket.destroy(), 20);
+        return;
+      }
+      const body = JSON.stringify({ method: req.method, url, headers: req.headers });
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(body);
+    });
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  const wss = new WebSocketServer({ server });
+  wss.on("connection", (ws, req) => {
+    seen.push({
+      method: req.method ?? "",
+      url: req.url ?? "",
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      body: "",
+    });
+    ws.on("message", (data: Buffer) => ws.send(`echo:${data.toString("utf8")}`));
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    seen,
+    aborted,
+    async close() {
+      wss.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger } from "../../src/audit/logger.js";
+import { loadSnapshot } from "../../src/config/compile-config.js";
+import { createGateway, type Gateway } from "../../src/server.js";
+import { AuditCapture } from "./audit-capture.js";
+import { startEchoUpstream, type EchoUpstream } from "./echo-upstream.js";
+import { createTestPki, writeTestPki, type TestPki, type TestPkiFiles } from "./pki.js";
+
+export interface GatewayHarness {
+  readonly pki: TestPki;
+  readonly files: TestPkiFiles;
+  readonly upstream: EchoUpstream;
+  readonly gateway: Gateway;
+  readonly port: number;
+  readonly adminPort: number;
+  readonly audit: AuditCapture;
+  readonly configFile: string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** The `routes:` section (and anything after it), as YAML. `{{upstream}}` is replaced by the echo upstream's URL. */
+  readonly routes: string;
+  /** Extra top-level YAML (limits, measurements...). */
+  readonly extra?: string;
+  /** Extra keys under `tls:` (indented two spaces). */
+  readonly tls?: string;
+  /** Whether `tls.crl` names the test CRL (which revokes `clients.revoked`). Default true. */
+  readonly crl?: boolean;
+}
+
+/**
+ * A real verigate on 127.0.0.1 port 0, from a real config file naming a PKI
+ * generated at test time, in front of a real echo upstream. Nothing is mocked.
+ */
+export async function startGateway(options: HarnessOptions): Promise<GatewayHarness> {
+  const dir = await mkdtemp(join(tmpdir(), "verigate-test-"));
+  const pki = await createTestPki();
+  const files = await writeTestPki(pki, join(dir, "pki"));
+  const upstream = await startEchoUpstream();
+  const configFile = join(dir, "verigate.yaml");
+  const yaml = `listen: { address: 127.0.0.1, port: 0 }
+admin: { address: 127.0.0.1, port: 0 }
+tls:
+  cert: ${files.server.cert}
+  key: ${files.server.key}
+  clientCAs: ${files.clientCAs}
+${options.crl === false ? "" : `  crl: ${files.crl}\n`}${options.tls ?? ""}
+${options.extra ?? ""}
+${options.routes.replaceAll("{{upstream}}", upstream.url)}
+`;
+  await writeFile(configFile, yaml);
+  const snapshot = await loadSnapshot(configFile);
+  const audit = new AuditCapture();
+  const gateway = createGateway(snapshot, createLogger({ destination: audit }));
+  const { port, adminPort } = await gateway.listen();
+  return {
+    pki,
+    files,
+    upstream,
+    gateway,
+    port,
+    adminPort,
+    audit,
+    configFile,
+    async close() {
+      await gateway.close(100);
+      await upstream.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

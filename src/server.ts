@@ -1,7 +1,8 @@
 import { once } from "node:events";
-import type { Server as HttpServer } from "node:http";
+import type { Server as HttpServer, IncomingMessage } from "node:http";
 import { createServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { createAdminServer } from "./admin/admin-server.js";
 import type { Logger } from "./audit/logger.js";
 import type { Snapshot } from "./config/snapshot.js";
@@ -52,7 +53,13 @@ export function createGateway(snapshot: Snapshot, logger: Logger): Gateway {
   proxyServer.on("request", pipeline.handleRequest);
   // Without this listener Node answers `Expect: 100-continue` itself, before verigate has decided.
   proxyServer.on("checkContinue", pipeline.handleRequest);
-  proxyServer.on("upgrade", pipeline.handleUpgrade);
+  // Upgraded connections leave the HTTP server's bookkeeping: track them to close them on drain.
+  const upgraded = new Set<Duplex>();
+  proxyServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    pipeline.handleUpgrade(req, socket, head);
+  });
   proxyServer.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
     answerClientError(error, socket, logger),
   );
@@ -101,6 +108,7 @@ export function createGateway(snapshot: Snapshot, logger: Logger): Gateway {
       proxyServer.closeIdleConnections();
       adminServer.closeIdleConnections();
       const timer = setTimeout(() => {
+        for (const socket of upgraded) socket.destroy();
         proxyServer.closeAllConnections();
         adminServer.closeAllConnections();
       }, drainMs);

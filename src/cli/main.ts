@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { runCheck } from "./check.js";
 import { runDevPki } from "./dev-pki.js";
 import { runQuickstart } from "./quickstart.js";
+import { renderConfigSchema } from "./print-schema.js";
 import { runServe } from "./serve.js";
 
 const USAGE = `verigate: a zero-trust access proxy
@@ -12,6 +13,7 @@ usage:
   verigate check --config FILE     validate and compile a config (exit 0, or 1 with path: problem lines)
   verigate dev-pki --out DIR       make a throwaway CA, server and client certificates
   verigate quickstart              dev PKI + demo upstream + proxy on loopback (what npm start runs)
+  verigate schema                  print the JSON Schema of the config file (for editors)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -39,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
       return runDevPki(need("out"));
     case "quickstart":
       return runQuickstart();
+    case "schema":
+      process.stdout.write(renderConfigSchema());
+      return 0;
     case undefined:
     case "help":
     case "--help":

@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { pipeline, type Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import { buildResponseHeaders } from "./response-headers.js";
@@ -70,6 +70,14 @@ export function createForwarder(): Forwarder {
     });
   });
 
+  // The library applies no upstream timeout to upgrades: bound the wait for the
+  // upstream's answer here (the library resets the socket timeout once upgraded).
+  const upgradeTimeouts = new WeakMap<IncomingMessage, number>();
+  proxy.on("proxyReqWs", (proxyReq: ClientRequest, req: IncomingMessage) => {
+    const timeoutMs = upgradeTimeouts.get(req);
+    if (timeoutMs !== undefined) proxyReq.setTimeout(timeoutMs, () => proxyReq.destroy(new Error("upstream timeout")));
+  });
+
   function prepare(req: IncomingMessage, request: ForwardRequest): void {
     req.url = request.target;
     req.headers = request.headers as IncomingMessage["headers"];
@@ -100,6 +108,7 @@ export function createForwarder(): Forwarder {
     },
     upgrade(req, socket, head, request, onFailure) {
       prepare(req, request);
+      upgradeTimeouts.set(req, request.timeoutMs);
       const started = performance.now();
       proxy.ws(
         req,

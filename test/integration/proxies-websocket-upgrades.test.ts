@@ -9,8 +9,9 @@ function openSocket(
   h: GatewayHarness,
   as: IssuedCertificate | undefined,
   headers: Record<string, string> = {},
+  path = "/chat",
 ): WebSocket {
-  return new WebSocket(`wss://127.0.0.1:${h.port}/chat`, {
+  return new WebSocket(`wss://127.0.0.1:${h.port}${path}`, {
     ca: h.pki.ca.certPem,
     ...(as === undefined ? {} : { cert: as.chainPem, key: as.keyPem }),
     headers: { host: "app.test", ...headers },
@@ -59,5 +60,38 @@ describe("WebSocket upgrades", () => {
     const line = await h.audit.decisionFor(res.headers["x-request-id"] ?? "");
     expect(line).toMatchObject({ decision: "deny", upgrade: true });
     expect(h.upstream.seen.length).toBe(before);
+  });
+});
+
+describe("WebSocket upgrades and a silent upstream", () => {
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    h = await startGateway({ routes: APP_ROUTES, extra: "limits: { upstreamTimeout: 300ms }" });
+  });
+  afterAll(() => h.close());
+
+  it("are closed once limits.upstreamTimeout passes without an answer", async () => {
+    const ws = openSocket(h, h.pki.clients.alice, {}, "/slow/ws");
+    const errors: Error[] = [];
+    ws.on("error", (error: Error) => errors.push(error));
+    const started = Date.now();
+    await new Promise((resolve) => ws.on("close", resolve));
+    expect(errors.map((e) => e.message)).toEqual(["socket hang up"]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await expect
+      .poll(() => h.audit.lines.find((l) => l.msg === "upgrade forwarding failed"))
+      .toMatchObject({ reason: "upstream-timeout", route: "app" });
+  });
+});
+
+describe("open WebSocket connections at shutdown", () => {
+  it("are closed by the drain, which then completes", async () => {
+    const h = await startGateway({ routes: APP_ROUTES });
+    const ws = openSocket(h, h.pki.clients.alice);
+    await once(ws, "open");
+    const closed = once(ws, "close");
+    await h.close();
+    await closed;
+    expect(ws.readyState).toBe(WebSocket.CLOSED);
   });
 });

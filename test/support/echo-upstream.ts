@@ -1,7 +1,8 @@
 import { once } from "node:events";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { WebSocketServer } from "ws";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
 
 /** What the upstream saw of one request. */
 export interface SeenRequest {
@@ -25,7 +26,7 @@ export interface EchoUpstream {
  * A real upstream on 127.0.0.1 that answers with what it received, and misbehaves
  * on request: `/slow/*` never answers, `/reset/*` resets the connection,
  * `/half/*` sends headers and part of a body then dies. WebSocket connections echo
- * messages back, prefixed with `echo:`.
+ * messages back, prefixed with `echo:`; a WebSocket upgrade under `/slow/` is never answered.
  */
 export async function startEchoUpstream(): Promise<EchoUpstream> {
   const seen: SeenRequest[] = [];
@@ -68,8 +69,13 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  const wss = new WebSocketServer({ server });
-  wss.on("connection", (ws, req) => {
+  // WebSocket upgrades echo messages, except under /slow/, where the upstream never answers.
+  const wss = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req.url ?? "").startsWith("/slow/")) return;
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
+  wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
     seen.push({
       method: req.method ?? "",
       url: req.url ?? "",

@@ -1,4 +1,9 @@
-import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type {
+  ClientRequest,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+  ServerResponse,
+} from "node:http";
 import { pipeline, type Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import { buildResponseHeaders } from "./response-headers.js";
@@ -75,7 +80,8 @@ export function createForwarder(): Forwarder {
   const upgradeTimeouts = new WeakMap<IncomingMessage, number>();
   proxy.on("proxyReqWs", (proxyReq: ClientRequest, req: IncomingMessage) => {
     const timeoutMs = upgradeTimeouts.get(req);
-    if (timeoutMs !== undefined) proxyReq.setTimeout(timeoutMs, () => proxyReq.destroy(new Error("upstream timeout")));
+    if (timeoutMs !== undefined)
+      proxyReq.setTimeout(timeoutMs, () => proxyReq.destroy(new Error("upstream timeout")));
   });
 
   function prepare(req: IncomingMessage, request: ForwardRequest): void {

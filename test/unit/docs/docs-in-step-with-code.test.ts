@@ -9,12 +9,18 @@ const root = (path: string): string => fileURLToPath(new URL(`../../../${path}`,
 describe("documentation kept in step with the code", () => {
   it("README lists every reason code with its status and meaning, in order", () => {
     const readme = readFileSync(root("README.md"), "utf8");
-    const table = /<!-- reason-codes:start[^>]*-->\n([\s\S]*?)<!-- reason-codes:end -->/.exec(readme)?.[1] ?? "";
+    const table =
+      /<!-- reason-codes:start[^>]*-->\n([\s\S]*?)<!-- reason-codes:end -->/.exec(readme)?.[1] ??
+      "";
     const rows = table
       .split("\n")
       .filter((line) => line.startsWith("| `"))
       .map((line) => line.split("|").map((cell) => cell.trim()));
-    const documented = rows.map(([, code, status, about]) => [code?.replaceAll("`", ""), Number(status), about]);
+    const documented = rows.map(([, code, status, about]) => [
+      code?.replaceAll("`", ""),
+      Number(status),
+      about,
+    ]);
     const actual = Object.entries(REASONS).map(([code, r]) => [code, r.status, r.about]);
     expect(documented).toEqual(actual);
   });

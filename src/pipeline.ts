@@ -9,10 +9,10 @@ import { identifyConnection } from "./claims/connection-identity.js";
 import type { CompiledRoute, Snapshot } from "./config/snapshot.js";
 import { REASONS, statusForReasons, type ReasonCode } from "./policy/reasons.js";
 import { canonicalizeTarget } from "./proxy/canonical-path.js";
-import type { ForwardFailure, Forwarder } from "./proxy/forward.js";
+import type { ForwardFailure, Forwarder, ForwardRequest } from "./proxy/forward.js";
 import { canonicalizeHost } from "./proxy/host.js";
 import { buildOutgoingHeaders } from "./proxy/outgoing-headers.js";
-import { sendDeny, sendDenyOnSocket } from "./respond/deny-response.js";
+import { sendDeny, sendDenyOnSocket, type DenyResponse } from "./respond/deny-response.js";
 
 /**
  * The request path, top to bottom:
@@ -182,17 +182,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
-  function forwardingFacts(
+  /** What goes upstream: the authorized target and the built header set. */
+  function forwardRequest(
+    snapshot: Snapshot,
     req: IncomingMessage,
     verdict: Verdict,
     route: CompiledRoute,
     requestId: string,
     isUpgrade: boolean,
-  ) {
+  ): ForwardRequest {
     return {
       upstream: route.upstream,
       target: verdict.target,
-      timeoutMs: 0,
+      timeoutMs: snapshot.limits.upstreamTimeout,
       headers: buildOutgoingHeaders(req.headers, {
         host: route.preserveHost ? (req.headers.host ?? verdict.host) : route.upstream.host,
         clientHost: req.headers.host ?? verdict.host,
@@ -213,40 +215,31 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const route = verdict.route;
 
       if (verdict.effect === "deny" || route === undefined) {
-        const status = statusForReasons(verdict.reasons);
-        const category = REASONS[verdict.reasons[0] ?? "evaluation-error"].category;
-        sendDeny(res, { status, category, requestId }, accept);
+        sendDeny(res, refusal(verdict.reasons, requestId), accept);
         audit(snapshot, verdict, requestId, started, {});
         return;
       }
 
       res.setHeader("x-request-id", requestId);
       let failure: ForwardFailure | undefined;
+      // The audit line waits for the end of the exchange, to record how it really ended.
       res.once("close", () => {
         const reasons =
           failure === undefined ? verdict.reasons : [...verdict.reasons, failureReason(failure)];
+        const detail =
+          failure?.detail ??
+          (res.writableFinished ? undefined : "connection closed before the response completed");
         audit(snapshot, { ...verdict, reasons }, requestId, started, {
           status: res.statusCode,
-          ...(failure === undefined ? {} : { detail: failure.detail }),
-          ...(res.writableFinished
-            ? {}
-            : { detail: failure?.detail ?? "connection closed before the response completed" }),
+          ...(detail === undefined ? {} : { detail }),
         });
       });
       // The client asked before sending its body: answer 100 only now that it is allowed.
       if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
-      const request = {
-        ...forwardingFacts(req, verdict, route, requestId, false),
-        timeoutMs: snapshot.limits.upstreamTimeout,
-      };
+      const request = forwardRequest(snapshot, req, verdict, route, requestId, false);
       forwarder.web(req, res, request, (why) => {
         failure = why;
-        const reason = failureReason(why);
-        sendDeny(
-          res,
-          { status: REASONS[reason].status, category: REASONS[reason].category, requestId },
-          accept,
-        );
+        sendDeny(res, refusal([failureReason(why)], requestId), accept);
       });
     },
 
@@ -265,19 +258,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
       const route = verdict.route;
       if (verdict.effect === "deny" || route === undefined) {
-        const status = statusForReasons(verdict.reasons);
-        sendDenyOnSocket(socket, {
-          status,
-          category: REASONS[verdict.reasons[0] ?? "evaluation-error"].category,
-          requestId,
-        });
+        sendDenyOnSocket(socket, refusal(verdict.reasons, requestId));
         audit(snapshot, verdict, requestId, started, { upgrade: true });
         return;
       }
-      const request = {
-        ...forwardingFacts(req, verdict, route, requestId, true),
-        timeoutMs: snapshot.limits.upstreamTimeout,
-      };
+      const request = forwardRequest(snapshot, req, verdict, route, requestId, true);
       audit(snapshot, verdict, requestId, started, { upgrade: true, status: 101 });
       forwarder.upgrade(req, socket, head, request, (why) => {
         logger.warn(
@@ -287,6 +272,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       });
     },
   };
+}
+
+/** What a refused client is told: the status and fixed category of the deciding reason, and the request id. */
+function refusal(reasons: readonly ReasonCode[], requestId: string): DenyResponse {
+  const category = REASONS[reasons[0] ?? "evaluation-error"].category;
+  return { status: statusForReasons(reasons), category, requestId };
 }
 
 function failureReason(failure: ForwardFailure): ReasonCode {

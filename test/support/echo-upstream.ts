@@ -4,7 +4,9 @@ import {
   type IncomingHttpHeaders,
   type IncomingMessage,
   type Server,
+  type ServerResponse,
 } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -13,6 +15,8 @@ import { WebSocketServer, type WebSocket } from "ws";
 export interface SeenRequest {
   readonly method: string;
   readonly url: string;
+  /** The port of verigate's side of the upstream connection: equal for reused connections. */
+  readonly remotePort: number;
   readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: readonly string[];
   readonly body: string;
@@ -33,11 +37,13 @@ export interface EchoUpstream {
  * `/half/*` sends headers and part of a body then dies. WebSocket connections echo
  * messages back, prefixed with `echo:`; a WebSocket upgrade under `/slow/` is never answered.
  */
-export async function startEchoUpstream(): Promise<EchoUpstream> {
+export async function startEchoUpstream(
+  options: { tls?: { cert: string; key: string } } = {},
+): Promise<EchoUpstream> {
   const seen: SeenRequest[] = [];
   const aborted: string[] = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
@@ -45,6 +51,7 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
       seen.push({
         method: req.method ?? "",
         url,
+        remotePort: req.socket.remotePort ?? 0,
         headers: req.headers,
         rawHeaders: req.rawHeaders,
         body: Buffer.concat(chunks).toString("utf8"),
@@ -69,7 +76,9 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(body);
     });
-  });
+  };
+  const server: Server =
+    options.tls === undefined ? createServer(handler) : createHttpsServer(options.tls, handler);
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -84,6 +93,7 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
     seen.push({
       method: req.method ?? "",
       url: req.url ?? "",
+      remotePort: req.socket.remotePort ?? 0,
       headers: req.headers,
       rawHeaders: req.rawHeaders,
       body: "",
@@ -94,7 +104,8 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    // Over TLS the upstream is named by its certificate's name, as an operator would.
+    url: options.tls === undefined ? `http://127.0.0.1:${port}` : `https://localhost:${port}`,
     port,
     seen,
     aborted,

@@ -29,6 +29,8 @@ export interface HarnessOptions {
   readonly tls?: string;
   /** Whether `tls.crl` names the test CRL (which revokes `clients.revoked`). Default true. */
   readonly crl?: boolean;
+  /** Serve the echo upstream over TLS with the test server certificate (`{{upstreamCA}}` names its CA file). */
+  readonly upstreamTls?: boolean;
 }
 
 /**
@@ -39,7 +41,11 @@ export async function startGateway(options: HarnessOptions): Promise<GatewayHarn
   const dir = await mkdtemp(join(tmpdir(), "verigate-test-"));
   const pki = await createTestPki();
   const files = await writeTestPki(pki, join(dir, "pki"));
-  const upstream = await startEchoUpstream();
+  const upstream = await startEchoUpstream(
+    options.upstreamTls === true
+      ? { tls: { cert: pki.server.certPem, key: pki.server.keyPem } }
+      : {},
+  );
   const configFile = join(dir, "verigate.yaml");
   const yaml = `listen: { address: 127.0.0.1, port: 0 }
 admin: { address: 127.0.0.1, port: 0 }
@@ -49,7 +55,7 @@ tls:
   clientCAs: ${files.clientCAs}
 ${options.crl === false ? "" : `  crl: ${files.crl}\n`}${options.tls ?? ""}
 ${options.extra ?? ""}
-${options.routes.replaceAll("{{upstream}}", upstream.url)}
+${options.routes.replaceAll("{{upstream}}", upstream.url).replaceAll("{{upstreamCA}}", files.clientCAs)}
 `;
   await writeFile(configFile, yaml);
   const snapshot = await loadSnapshot(configFile);

@@ -24,10 +24,16 @@ export interface AuditRecord {
   readonly detail?: string | readonly string[];
 }
 
-/** The failing criteria of a deny, compactly: `allow[0]: identity.groups has finance`. */
+/**
+ * Why a deny happened, compactly: the criteria of a matching deny rule that held
+ * (`deny[0]: identity.commonName eq bob`), or of each allow rule those that failed
+ * (`allow[0]: identity.groups has finance`).
+ */
 export function summarizeTrace(decision: Decision): string[] {
   return decision.ruleTrace.flatMap((rule) =>
-    rule.criteria.filter((c) => !c.holds).map((c) => `${rule.rule}: ${c.criterion}`),
+    rule.criteria
+      .filter((criterion) => criterion.holds === rule.matched)
+      .map((criterion) => `${rule.rule}: ${criterion.criterion}`),
   );
 }
 

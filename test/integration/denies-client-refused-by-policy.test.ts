@@ -113,6 +113,7 @@ describe("a verified client the policy refuses", () => {
     expect(bob.status).toBe(403);
     const line = await h.audit.decisionFor(String(bob.headers["x-request-id"]));
     expect(line).toMatchObject({ reasons: ["denied-by-rule"], rule: "deny[0]" });
+    expect(line.detail).toEqual(["deny[0]: identity.commonName eq bob"]);
   });
 
   it("denies everything on a route without allow rules", async () => {

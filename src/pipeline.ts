@@ -4,8 +4,10 @@ import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { summarizeTrace, writeAuditLine, type AuditRecord } from "./audit/audit-record.js";
 import type { Logger } from "./audit/logger.js";
+import { buildClaims } from "./claims/build-claims.js";
 import type { Claims, IdentityClaims } from "./claims/claims.js";
-import { identifyConnection } from "./claims/connection-identity.js";
+import { connectionClaims } from "./claims/connection-claims.js";
+import type { NonceStore } from "./claims/nonces/nonce-store.js";
 import type { CompiledRoute, Snapshot } from "./config/snapshot.js";
 import { REASONS, statusForReasons, type ReasonCode } from "./policy/reasons.js";
 import { canonicalizeTarget } from "./proxy/canonical-path.js";
@@ -13,10 +15,17 @@ import type { ForwardFailure, Forwarder, ForwardRequest } from "./proxy/forward.
 import { canonicalizeHost } from "./proxy/host.js";
 import { buildOutgoingHeaders } from "./proxy/outgoing-headers.js";
 import { sendDeny, sendDenyOnSocket, type DenyResponse } from "./respond/deny-response.js";
+import {
+  NONCE_PATH,
+  serveNonce,
+  serveUnknownEndpoint,
+  WELL_KNOWN_PREFIX,
+} from "./well-known/nonce-endpoint.js";
 
 /**
  * The request path, top to bottom:
- *   canonical target and host -> route -> verified identity -> policy -> forward or deny -> audit.
+ *   canonical target and host -> verigate's own endpoints -> route -> claims
+ *   (certificate, then signed tokens) -> identity gate -> policy -> forward or deny -> audit.
  * Fails closed: an exception anywhere before forwarding denies the request
  * (`evaluation-error`) and is logged once, here.
  */
@@ -27,13 +36,15 @@ interface Verdict {
   readonly route: CompiledRoute | undefined;
   readonly rule?: string;
   readonly detail?: string | readonly string[];
-  readonly identity: IdentityClaims;
-  readonly method: string;
+  readonly claims: Claims;
+  /** A request for verigate's own endpoint under /.well-known/verigate/. */
+  readonly isEndpoint: boolean;
   readonly host: string;
-  readonly path: string;
   /** Path and query to forward: exactly what was authorized. */
   readonly target: string;
-  readonly sourceIp: string;
+  /** Token headers verigate consumed: never forwarded. */
+  readonly consumedHeaders: readonly string[];
+  readonly notes: readonly string[];
 }
 
 export interface PipelineDeps {
@@ -41,6 +52,9 @@ export interface PipelineDeps {
   readonly snapshot: () => Snapshot;
   readonly forwarder: Forwarder;
   readonly logger: Logger;
+  readonly nonces: NonceStore;
+  /** The clock, in milliseconds (injected so tests can move it). */
+  readonly now: () => number;
 }
 
 export interface Pipeline {
@@ -55,21 +69,34 @@ function sourceIpOf(socket: TLSSocket): string {
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
-/** Decides one request. Pure apart from reading the TLS connection's verified peer. */
-function decide(snapshot: Snapshot, req: IncomingMessage): Verdict {
+/** Decides one request: reads the TLS connection's verified peer and verifies tokens, does nothing else. */
+async function decide(
+  snapshot: Snapshot,
+  req: IncomingMessage,
+  deps: PipelineDeps,
+): Promise<Verdict> {
   const socket = req.socket as TLSSocket;
-  const method = req.method ?? "";
-  const base = {
-    method,
-    host: "",
+  const now = deps.now();
+  const request = {
+    method: req.method ?? "",
     path: "",
-    target: "",
+    host: "",
     sourceIp: sourceIpOf(socket),
-    identity: NO_IDENTITY,
-    route: undefined,
+    time: now,
   };
-  const deny = (reasons: ReasonCode[], rest: Partial<Verdict>): Verdict => ({
-    ...base,
+  let verdict: Verdict = {
+    effect: "deny",
+    reasons: [],
+    route: undefined,
+    claims: { identity: NO_IDENTITY, request },
+    isEndpoint: false,
+    host: "",
+    target: "",
+    consumedHeaders: [],
+    notes: [],
+  };
+  const deny = (reasons: ReasonCode[], rest: Partial<Verdict> = {}): Verdict => ({
+    ...verdict,
     ...rest,
     effect: "deny",
     reasons,
@@ -78,58 +105,69 @@ function decide(snapshot: Snapshot, req: IncomingMessage): Verdict {
   const target = canonicalizeTarget(req.url ?? "");
   if (!target.ok) return deny(["malformed-request"], { detail: target.problem });
   const host = canonicalizeHost(req.headers.host);
-  if (!host.ok) return deny(["malformed-request"], { detail: host.problem, path: target.path });
-  const seen = {
+  if (!host.ok) return deny(["malformed-request"], { detail: host.problem });
+  const requestClaims = { ...request, path: target.path, host: host.host };
+  verdict = {
+    ...verdict,
+    claims: { identity: NO_IDENTITY, request: requestClaims },
     host: host.host,
-    path: target.path,
     target: target.query === "" ? target.path : `${target.path}?${target.query}`,
   };
-
-  const connection = identifyConnection(socket, { allowMissingEku: snapshot.tls.allowMissingEku });
-  const identity = connection.identity;
-  const route = snapshot.routeTable.lookup(host.host, target.path);
-  if (route === undefined) return deny(["no-route"], { ...seen, identity });
-
-  if (route.identity === "required" && identity.source === "none") {
-    const problem = connection.problem;
-    return deny([problem?.reason ?? "identity-required"], {
-      ...seen,
-      identity,
-      route,
-      detail: problem?.detail ?? "",
-    });
+  if (target.path.startsWith(WELL_KNOWN_PREFIX)) {
+    return { ...verdict, effect: "allow", reasons: ["served-by-verigate"], isEndpoint: true };
   }
 
-  const claims: Claims = {
-    identity,
-    request: {
-      method,
-      path: target.path,
-      host: host.host,
-      sourceIp: base.sourceIp,
-      time: Date.now(),
+  const connection = connectionClaims(
+    socket,
+    {
+      revision: snapshot.revision,
+      allowMissingEku: snapshot.tls.allowMissingEku,
+      vouching: snapshot.issuers.vouching,
     },
+    now,
+  );
+  verdict = {
+    ...verdict,
+    claims: { identity: connection.identity, request: requestClaims },
+    notes: connection.notes,
   };
-  const decision = route.policy.evaluate(claims);
-  const rule = decision.rule === undefined ? {} : { rule: decision.rule };
-  if (decision.effect === "allow") {
-    return {
-      ...base,
-      ...seen,
-      ...rule,
-      identity,
-      route,
-      effect: "allow",
-      reasons: decision.reasons,
-    };
+  const route = snapshot.routeTable.lookup(host.host, target.path);
+  if (route === undefined) return deny(["no-route"]);
+  verdict = { ...verdict, route };
+
+  const sources = {
+    issuers: snapshot.issuers.tokens,
+    verifier: snapshot.tokens,
+    nonces: deps.nonces,
+  };
+  const built = await buildClaims(req.headers, connection, requestClaims, sources, now);
+  if (!built.ok) return deny([built.reason], { detail: built.detail });
+  verdict = {
+    ...verdict,
+    claims: built.claims,
+    consumedHeaders: built.consumedHeaders,
+    notes: built.notes,
+  };
+
+  if (route.identity === "required" && built.claims.identity.source === "none") {
+    const problem = connection.problem;
+    return deny([problem?.reason ?? "identity-required"], { detail: problem?.detail ?? "" });
   }
-  return deny([...decision.reasons], {
-    ...seen,
-    ...rule,
-    identity,
-    route,
-    detail: summarizeTrace(decision),
-  });
+  const decision = route.policy.evaluate(built.claims);
+  const rule = decision.rule === undefined ? {} : { rule: decision.rule };
+  if (decision.effect === "allow")
+    return { ...verdict, ...rule, effect: "allow", reasons: decision.reasons };
+  return deny([...decision.reasons], { ...rule, detail: summarizeTrace(decision) });
+}
+
+/** What a refused client is told: the status and fixed category of the deciding reason, and the request id. */
+function refusal(reasons: readonly ReasonCode[], requestId: string): DenyResponse {
+  const category = REASONS[reasons[0] ?? "evaluation-error"].category;
+  return { status: statusForReasons(reasons), category, requestId };
+}
+
+function failureReason(failure: ForwardFailure): ReasonCode {
+  return failure.kind === "timeout" ? "upstream-timeout" : "upstream-unreachable";
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
@@ -142,6 +180,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     started: number,
     extra: Partial<AuditRecord>,
   ): void {
+    const { claims } = verdict;
     writeAuditLine(logger, {
       requestId,
       revision: snapshot.revision,
@@ -149,35 +188,48 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       decision: verdict.effect,
       reasons: verdict.reasons,
       status: statusForReasons(verdict.reasons),
-      method: verdict.method,
+      method: claims.request.method,
       host: verdict.host,
-      path: verdict.path,
-      sourceIp: verdict.sourceIp,
-      identity: verdict.identity,
+      path: claims.request.path,
+      sourceIp: claims.request.sourceIp,
+      identity: claims.identity,
+      ...(claims.device === undefined ? {} : { device: claims.device }),
+      ...(claims.tee === undefined ? {} : { tee: claims.tee }),
       latencyMs: performance.now() - started,
       ...(verdict.rule === undefined ? {} : { rule: verdict.rule }),
       ...(verdict.detail === undefined ? {} : { detail: verdict.detail }),
+      ...(verdict.notes.length === 0 ? {} : { notes: verdict.notes }),
       ...extra,
     });
   }
 
   /** Decides, and turns any exception into a logged, fail-closed deny. */
-  function safeDecide(snapshot: Snapshot, req: IncomingMessage, requestId: string): Verdict {
+  async function safeDecide(
+    snapshot: Snapshot,
+    req: IncomingMessage,
+    requestId: string,
+  ): Promise<Verdict> {
     try {
-      return decide(snapshot, req);
+      return await decide(snapshot, req, deps);
     } catch (error: unknown) {
       logger.error({ err: error, requestId }, "evaluation failed; request denied");
-      const socket = req.socket as TLSSocket;
+      const request = {
+        method: req.method ?? "",
+        path: "",
+        host: "",
+        sourceIp: sourceIpOf(req.socket as TLSSocket),
+        time: deps.now(),
+      };
       return {
         effect: "deny",
         reasons: ["evaluation-error"],
         route: undefined,
-        identity: NO_IDENTITY,
-        method: req.method ?? "",
+        claims: { identity: NO_IDENTITY, request },
+        isEndpoint: false,
         host: "",
-        path: "",
         target: "",
-        sourceIp: sourceIpOf(socket),
+        consumedHeaders: [],
+        notes: [],
       };
     }
   }
@@ -198,88 +250,105 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       headers: buildOutgoingHeaders(req.headers, {
         host: route.preserveHost ? (req.headers.host ?? verdict.host) : route.upstream.host,
         clientHost: req.headers.host ?? verdict.host,
-        clientIp: verdict.sourceIp,
+        clientIp: verdict.claims.request.sourceIp,
         requestId,
         isUpgrade,
+        consumed: verdict.consumedHeaders,
       }),
     };
   }
 
-  return {
-    handleRequest(req, res) {
-      const started = performance.now();
-      const requestId = randomUUID();
-      const snapshot = deps.snapshot();
-      const verdict = safeDecide(snapshot, req, requestId);
-      const accept = req.headers.accept;
-      const route = verdict.route;
+  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const snapshot = deps.snapshot();
+    const verdict = await safeDecide(snapshot, req, requestId);
+    const accept = req.headers.accept;
+    const route = verdict.route;
 
-      if (verdict.effect === "deny" || route === undefined) {
-        sendDeny(res, refusal(verdict.reasons, requestId), accept);
-        audit(snapshot, verdict, requestId, started, {});
-        return;
-      }
+    if (verdict.isEndpoint && verdict.effect === "allow") {
+      const path = verdict.claims.request.path;
+      const status =
+        path === NONCE_PATH
+          ? await serveNonce(req, res, deps.nonces, requestId)
+          : serveUnknownEndpoint(res, requestId);
+      audit(snapshot, verdict, requestId, started, { status });
+      return;
+    }
+    if (verdict.effect === "deny" || route === undefined) {
+      sendDeny(res, refusal(verdict.reasons, requestId), accept);
+      audit(snapshot, verdict, requestId, started, {});
+      return;
+    }
 
-      res.setHeader("x-request-id", requestId);
-      let failure: ForwardFailure | undefined;
-      // The audit line waits for the end of the exchange, to record how it really ended.
-      res.once("close", () => {
-        const reasons =
-          failure === undefined ? verdict.reasons : [...verdict.reasons, failureReason(failure)];
-        const detail =
-          failure?.detail ??
-          (res.writableFinished ? undefined : "connection closed before the response completed");
-        audit(snapshot, { ...verdict, reasons }, requestId, started, {
-          status: res.statusCode,
-          ...(detail === undefined ? {} : { detail }),
-        });
+    res.setHeader("x-request-id", requestId);
+    let failure: ForwardFailure | undefined;
+    // The audit line waits for the end of the exchange, to record how it really ended.
+    res.once("close", () => {
+      const reasons =
+        failure === undefined ? verdict.reasons : [...verdict.reasons, failureReason(failure)];
+      const detail =
+        failure?.detail ??
+        (res.writableFinished ? undefined : "connection closed before the response completed");
+      audit(snapshot, { ...verdict, reasons }, requestId, started, {
+        status: res.statusCode,
+        ...(detail === undefined ? {} : { detail }),
       });
-      // The client asked before sending its body: answer 100 only now that it is allowed.
-      if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
-      const request = forwardRequest(snapshot, req, verdict, route, requestId, false);
-      forwarder.web(req, res, request, (why) => {
-        failure = why;
-        sendDeny(res, refusal([failureReason(why)], requestId), accept);
+    });
+    // The client asked before sending its body: answer 100 only now that it is allowed.
+    if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
+    const request = forwardRequest(snapshot, req, verdict, route, requestId, false);
+    forwarder.web(req, res, request, (why) => {
+      failure = why;
+      sendDeny(res, refusal([failureReason(why)], requestId), accept);
+    });
+  }
+
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const snapshot = deps.snapshot();
+    let verdict = await safeDecide(snapshot, req, requestId);
+    if (
+      verdict.effect === "allow" &&
+      (verdict.isEndpoint || req.headers.upgrade?.toLowerCase() !== "websocket")
+    ) {
+      verdict = {
+        ...verdict,
+        effect: "deny",
+        reasons: ["malformed-request"],
+        detail: "only WebSocket upgrades to routes are proxied",
+      };
+    }
+    const route = verdict.route;
+    if (verdict.effect === "deny" || route === undefined) {
+      sendDenyOnSocket(socket, refusal(verdict.reasons, requestId));
+      audit(snapshot, verdict, requestId, started, { upgrade: true });
+      return;
+    }
+    const request = forwardRequest(snapshot, req, verdict, route, requestId, true);
+    audit(snapshot, verdict, requestId, started, { upgrade: true, status: 101 });
+    forwarder.upgrade(req, socket, head, request, (why) => {
+      logger.warn(
+        { requestId, route: route.name, reason: failureReason(why), detail: why.detail },
+        "upgrade forwarding failed",
+      );
+    });
+  }
+
+  // Node calls these handlers and ignores what they return: every error path is handled inside.
+  return {
+    handleRequest: (req, res) => {
+      handleRequest(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, "request handling failed");
+        res.destroy();
       });
     },
-
-    handleUpgrade(req, socket, head) {
-      const started = performance.now();
-      const requestId = randomUUID();
-      const snapshot = deps.snapshot();
-      let verdict = safeDecide(snapshot, req, requestId);
-      if (verdict.effect === "allow" && req.headers.upgrade?.toLowerCase() !== "websocket") {
-        verdict = {
-          ...verdict,
-          effect: "deny",
-          reasons: ["malformed-request"],
-          detail: "only WebSocket upgrades are proxied",
-        };
-      }
-      const route = verdict.route;
-      if (verdict.effect === "deny" || route === undefined) {
-        sendDenyOnSocket(socket, refusal(verdict.reasons, requestId));
-        audit(snapshot, verdict, requestId, started, { upgrade: true });
-        return;
-      }
-      const request = forwardRequest(snapshot, req, verdict, route, requestId, true);
-      audit(snapshot, verdict, requestId, started, { upgrade: true, status: 101 });
-      forwarder.upgrade(req, socket, head, request, (why) => {
-        logger.warn(
-          { requestId, route: route.name, reason: failureReason(why), detail: why.detail },
-          "upgrade forwarding failed",
-        );
+    handleUpgrade: (req, socket, head) => {
+      handleUpgrade(req, socket, head).catch((error: unknown) => {
+        logger.error({ err: error }, "upgrade handling failed");
+        socket.destroy();
       });
     },
   };
-}
-
-/** What a refused client is told: the status and fixed category of the deciding reason, and the request id. */
-function refusal(reasons: readonly ReasonCode[], requestId: string): DenyResponse {
-  const category = REASONS[reasons[0] ?? "evaluation-error"].category;
-  return { status: statusForReasons(reasons), category, requestId };
-}
-
-function failureReason(failure: ForwardFailure): ReasonCode {
-  return failure.kind === "timeout" ? "upstream-timeout" : "upstream-unreachable";
 }

@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream";
 import { createAdminServer } from "./admin/admin-server.js";
 import type { Logger } from "./audit/logger.js";
 import type { Snapshot } from "./config/snapshot.js";
+import { createMemoryNonceStore } from "./claims/nonces/nonce-store.js";
 import { createPipeline } from "./pipeline.js";
 import { createForwarder } from "./proxy/forward.js";
 import { listenerOptions } from "./tls/listener-options.js";
@@ -46,7 +47,15 @@ export function createGateway(snapshot: Snapshot, logger: Logger): Gateway {
   const current = snapshot;
   let listening = false;
   const forwarder = createForwarder();
-  const pipeline = createPipeline({ snapshot: () => current, forwarder, logger });
+  // Nonces outlive config reloads: a client between challenge and token keeps its nonce.
+  const nonces = createMemoryNonceStore({ ttlMs: current.limits.nonceTtl });
+  const pipeline = createPipeline({
+    snapshot: () => current,
+    forwarder,
+    logger,
+    nonces,
+    now: Date.now,
+  });
 
   const proxyServer: HttpsServer = createServer(listenerOptions(current));
   proxyServer.maxConnections = current.limits.maxConnections;

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { IdentityClaims } from "../claims/claims.js";
+import type { DeviceClaims, IdentityClaims, TeeClaims } from "../claims/claims.js";
 import type { Decision } from "../policy/decision.js";
 import type { ReasonCode } from "../policy/reasons.js";
 
@@ -18,10 +18,14 @@ export interface AuditRecord {
   readonly path: string;
   readonly sourceIp: string;
   readonly identity: IdentityClaims;
+  readonly device?: DeviceClaims;
+  readonly tee?: TeeClaims;
   readonly latencyMs: number;
   readonly upgrade?: boolean;
   /** Why, in a few words: the OpenSSL code, the failing criteria, the upstream error. */
   readonly detail?: string | readonly string[];
+  /** What verigate saw and set aside: certificate claims no issuer vouches for, and why. */
+  readonly notes?: readonly string[];
 }
 
 /**
@@ -39,7 +43,7 @@ export function summarizeTrace(decision: Decision): string[] {
 
 /** Writes the one audit line of a request. */
 export function writeAuditLine(logger: Logger, record: AuditRecord): void {
-  const { identity, ...rest } = record;
+  const { identity, device, tee, ...rest } = record;
   logger.info(
     {
       ...rest,
@@ -48,6 +52,11 @@ export function writeAuditLine(logger: Logger, record: AuditRecord): void {
       spiffeId: identity.spiffeId,
       certFingerprint: identity.certFingerprint,
       identitySource: identity.source,
+      deviceId: device?.id,
+      deviceIssuer: device?.issuer,
+      teePlatform: tee?.platform,
+      teeMeasurement: tee?.measurement,
+      teeIssuer: tee?.issuer,
     },
     "decision",
   );

@@ -1,12 +1,12 @@
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
 import { compilePolicy } from "../policy/compile-policy.js";
 import { canonicalizePathPrefix } from "../proxy/canonical-path.js";
 import { canonicalizeRouteHost } from "../proxy/host.js";
 import { buildRouteTable, type RouteTableEntry } from "../proxy/route-table.js";
 import { parseUpstream } from "../proxy/upstream.js";
 import { checkTlsMaterial } from "../tls/tls-material.js";
+import { TokenVerifier } from "../claims/tokens/token-verifier.js";
+import { ConfigFiles } from "./config-files.js";
+import { compileIssuers } from "./compile-issuers.js";
 import type { ConfigProblem } from "./config-problem.js";
 import { ConfigError } from "./config-problem.js";
 import { deepFreeze } from "./deep-freeze.js";
@@ -14,40 +14,11 @@ import { loadConfigDocument } from "./load-config.js";
 import type { ConfigDocument, RouteDocument } from "./schema.js";
 import type { CompiledRoute, Snapshot } from "./snapshot.js";
 
-/** Reads the files a config names (relative to the config's folder), collecting problems. */
-class FileReader {
-  readonly problems: ConfigProblem[] = [];
-  readonly #base: string;
-  readonly #hash = createHash("sha256");
-
-  constructor(configFile: string, configText: string) {
-    this.#base = dirname(configFile);
-    this.#hash.update(configText);
-  }
-
-  async read(path: string, where: string): Promise<string | undefined> {
-    const full = resolve(this.#base, path);
-    try {
-      const content = await readFile(full, "utf8");
-      this.#hash.update(`\0${full}\0${content}`);
-      return content;
-    } catch (error: unknown) {
-      const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-      this.problems.push({ path: where, message: `cannot read "${path}" (${code})` });
-      return undefined;
-    }
-  }
-
-  revision(): string {
-    return this.#hash.digest("hex").slice(0, 12);
-  }
-}
-
 async function compileRoute(
   route: RouteDocument,
   where: string,
   lists: ReadonlyMap<string, readonly string[]>,
-  files: FileReader,
+  files: ConfigFiles,
 ): Promise<{
   compiled?: CompiledRoute;
   entry?: Omit<RouteTableEntry<CompiledRoute>, "value">;
@@ -105,7 +76,7 @@ export async function compileConfig(
   file: string,
   now: Date = new Date(),
 ): Promise<{ snapshot?: Snapshot; problems: ConfigProblem[] }> {
-  const files = new FileReader(file, text);
+  const files = new ConfigFiles(file, text);
   const problems: ConfigProblem[] = [];
 
   const cert = await files.read(config.tls.cert, "tls.cert");
@@ -117,6 +88,13 @@ export async function compileConfig(
   if (cert !== undefined && key !== undefined && clientCAs !== undefined && crlReadable) {
     problems.push(...(await checkTlsMaterial({ cert, key, clientCAs, crl }, now)));
   }
+
+  const { issuers, problems: issuerProblems } = await compileIssuers(
+    config.issuers,
+    config.limits,
+    files,
+  );
+  problems.push(...issuerProblems);
 
   const lists = new Map(Object.entries(config.measurements));
   const names = new Set<string>();
@@ -156,6 +134,8 @@ export async function compileConfig(
       allowMissingEku: config.tls.unsafeAllowClientCertWithoutEku,
     },
     limits: config.limits,
+    issuers,
+    tokens: new TokenVerifier(),
     routes: compiled,
     routeTable: table,
   };

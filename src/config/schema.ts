@@ -54,6 +54,12 @@ const limitsSchema = z.strictObject({
   requestTimeout: duration.default(30_000),
   handshakeTimeout: duration.default(10_000),
   upstreamTimeout: duration.default(30_000),
+  /** Fetching a remote JWKS. */
+  keyFetchTimeout: duration.default(5_000),
+  /** Default tolerance for token times (exp, nbf, iat). */
+  clockSkew: duration.default(60_000),
+  /** How long a nonce from POST /.well-known/verigate/nonce stays redeemable. */
+  nonceTtl: duration.default(120_000),
   /** Idle time allowed between requests on a kept-alive client connection. */
   idleTimeout: duration.default(60_000),
   maxHeaderBytes: z
@@ -64,6 +70,69 @@ const limitsSchema = z.strictObject({
     .default(16 * 1024),
   maxConnections: z.number().int().min(1).default(10_000),
 });
+
+/** Asymmetric JWS algorithms only: a shared-secret algorithm would let a public key sign. */
+export const TOKEN_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
+
+export const ISSUER_KINDS = ["identity", "posture", "attestation"] as const;
+export const ATTESTATION_PROFILE_NAMES = [
+  "azure-maa",
+  "intel-trust-authority",
+  "gcp-confidential-space",
+  "veraison-ear",
+  "generic",
+] as const;
+
+const issuerSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be 1-63 of a-z 0-9 . _ -"),
+  kind: z.enum(ISSUER_KINDS),
+  /** Vouches for device.* / tee.* claims inside client certificates it issued (PEM, one or more CAs). */
+  ca: filePath.optional(),
+  /** Keys for signed tokens: a local JWKS file, or an https:// URI (http:// only on loopback). */
+  jwks: z.strictObject({ file: filePath.optional(), uri: z.string().min(1).optional() }).optional(),
+  /** The token's required `iss`. */
+  issuer: z.string().min(1).optional(),
+  /** The token's required `aud` (one of them). */
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  /** Accept a token whatever its `aud` (attestation services that set none); prefer binding to the client certificate. */
+  unsafeAllowAnyAudience: z.boolean().default(false),
+  /** The header that carries the token; `authorization` means `Authorization: Bearer <token>`. */
+  header: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, "must be a header name (letters, digits, -)")
+    .transform((name) => name.toLowerCase())
+    .optional(),
+  algorithms: z.array(z.enum(TOKEN_ALGORITHMS)).min(1).optional(),
+  /** Tolerance for exp, nbf and iat (default limits.clockSkew). */
+  clockSkew: duration.optional(),
+  /** The oldest `iat` accepted. */
+  maxAge: duration.optional(),
+  /** The token must carry RFC 8705 cnf["x5t#S256"] equal to the client certificate's thumbprint. */
+  bindToClientCert: z.boolean().default(false),
+  /** identity: where the groups are (default `groups`). */
+  groupsClaim: z.string().min(1).optional(),
+  /** attestation: how the vendor's claims map onto tee.*. */
+  profile: z.enum(ATTESTATION_PROFILE_NAMES).optional(),
+  /** generic profile: tee attribute -> claim path (checked by the profile compiler). */
+  claims: z.unknown().optional(),
+  /** A token must echo a nonce from POST /.well-known/verigate/nonce. */
+  requireNonce: z.boolean().default(false),
+  /** Where the token echoes the nonce, when the profile does not know (dotted claim path). */
+  nonceClaim: z.string().min(1).optional(),
+});
+
+export type IssuerDocument = z.output<typeof issuerSchema>;
 
 const routeSchema = z.strictObject({
   name: z
@@ -111,11 +180,8 @@ export const configSchema = z.strictObject({
     )
     .default({}),
   limits: limitsSchema.default(limitsSchema.parse({})),
-  /** Token and claims issuers (device posture, attestation, OIDC): not built yet. */
-  issuers: z
-    .array(z.unknown())
-    .max(0, "issuers are not supported by this version yet: only client-certificate identity is")
-    .optional(),
+  /** Who may vouch for claims: CAs for claims in client certificates, key sets for signed tokens. */
+  issuers: z.array(issuerSchema).default([]),
   routes: z
     .array(routeSchema)
     .min(1, "at least one route is needed (verigate denies everything else)"),

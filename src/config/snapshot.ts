@@ -1,4 +1,6 @@
+import type { TokenVerifier } from "../claims/tokens/token-verifier.js";
 import type { CompiledPolicy } from "../policy/compile-policy.js";
+import type { CompiledIssuers } from "./compile-issuers.js";
 import type { RouteTable } from "../proxy/route-table.js";
 import type { Upstream } from "../proxy/upstream.js";
 import type { TlsMaterial } from "../tls/tls-material.js";
@@ -30,6 +32,9 @@ export interface Snapshot {
     readonly allowMissingEku: boolean;
   };
   readonly limits: LimitsDocument;
+  readonly issuers: CompiledIssuers;
+  /** Verified tokens of this snapshot's issuers, remembered until they expire. */
+  readonly tokens: TokenVerifier;
   readonly routes: readonly CompiledRoute[];
   readonly routeTable: RouteTable<CompiledRoute>;
 }

@@ -8,6 +8,9 @@
  * issuer's authority key identifier and a CRL number (RFC 5280 section 5.2).
  */
 import { webcrypto } from "node:crypto";
+import { DER_TAG, DerReader, readSingle } from "../claims/der-reader.js";
+import { DICE_TCB_INFO_OID } from "../claims/dice-tcb-info.js";
+import { VERIGATE_CLAIMS_OID } from "../claims/verigate-claims-extension.js";
 import { x509 } from "../crypto/x509.js";
 
 /** ECDSA P-256 with SHA-256: fast to generate, accepted everywhere OpenSSL 3 is. */
@@ -44,8 +47,56 @@ export interface CertificateSpec {
   readonly notAfter?: Date;
   /** Default `"clientAuth"`. */
   readonly extendedKeyUsage?: ExtendedKeyUsageChoice;
-  /** Added after the standard extensions, e.g. the verigate claims extension. */
+  /**
+   * Device and TEE claims: emits the verigate claims extension (non-critical, a DER
+   * UTF8String holding `{"device": {...}, "tee": {...}}`). Values go in as given,
+   * unchecked, so tests can also issue wrongly typed claims.
+   */
+  readonly claims?: CertificateClaimsSpec;
+  /** Emits a TCG DICE TcbInfo extension (non-critical). */
+  readonly diceTcbInfo?: DiceTcbInfoSpec;
+  /**
+   * Extensions given as OID and value bytes, added after the claims extensions: for
+   * malformed claims in tests. Unlike `extraExtensions`, any OID works, including
+   * ones with arcs beyond 2^53 such as the verigate claims OID.
+   */
+  readonly rawExtensions?: readonly RawExtensionSpec[];
+  /**
+   * Added after every other extension, as given. @peculiar/x509 2.2 cannot encode an
+   * OID arc beyond 2^53 here (it silently writes `2.25` for the verigate claims OID):
+   * use `rawExtensions` for those.
+   */
   readonly extraExtensions?: readonly x509.Extension[];
+}
+
+/** One extension by OID (dotted, arcs of any size) and extnValue content. */
+export interface RawExtensionSpec {
+  readonly oid: string;
+  /** Default false. */
+  readonly critical?: boolean;
+  /** The extension's value: the bytes that go inside extnValue's OCTET STRING. */
+  readonly value: Uint8Array;
+}
+
+/** The JSON of the verigate claims extension. */
+export interface CertificateClaimsSpec {
+  readonly device?: Readonly<Record<string, unknown>>;
+  readonly tee?: Readonly<Record<string, unknown>>;
+}
+
+/** What a DiceTcbInfo extension should say (the fields verigate reads, and two labels). */
+export interface DiceTcbInfoSpec {
+  /** The first one is what verigate reads as `tee.measurement`. At least one. */
+  readonly fwids: readonly {
+    readonly hashAlg: "sha256" | "sha384";
+    /** Hex, 32 or 48 bytes to match `hashAlg`. */
+    readonly digest: string;
+  }[];
+  /** Emits the OperationalFlags field with only this flag (absent: no flags field at all). */
+  readonly debug?: boolean;
+  readonly svn?: number;
+  readonly vendor?: string;
+  readonly model?: string;
 }
 
 /** A certificate with its private key. */
@@ -243,14 +294,36 @@ async function issueLeaf(
   extensions.push(
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     new x509.AuthorityKeyIdentifierExtension(issuer.keyId),
-    ...(spec.extraExtensions ?? []),
   );
+  const raw: RawExtensionSpec[] = [];
+  if (spec.claims !== undefined) {
+    raw.push({ oid: VERIGATE_CLAIMS_OID, value: encodeVerigateClaims(spec.claims) });
+  }
+  if (spec.diceTcbInfo !== undefined) {
+    raw.push({ oid: DICE_TCB_INFO_OID, value: encodeDiceTcbInfo(spec.diceTcbInfo) });
+  }
+  raw.push(...(spec.rawExtensions ?? []));
+  const standIns: OidStandIn[] = [];
+  for (const extension of raw) {
+    const standIn = hasOnlySafeArcs(extension.oid)
+      ? undefined
+      : oidStandIn(extension.oid, standIns.length);
+    if (standIn !== undefined) standIns.push(standIn);
+    extensions.push(
+      new x509.Extension(
+        standIn?.dotted ?? extension.oid,
+        extension.critical ?? false,
+        new Uint8Array(extension.value),
+      ),
+    );
+  }
+  extensions.push(...(spec.extraExtensions ?? []));
 
   const subject: x509.JsonName = [];
   if (spec.organization !== undefined) subject.push({ O: [spec.organization] });
   subject.push({ CN: [spec.commonName] });
 
-  const certificate = await x509.X509CertificateGenerator.create({
+  const generated = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerialNumber(),
     subject,
     issuer: issuer.certificate.subjectName,
@@ -261,6 +334,8 @@ async function issueLeaf(
     signingAlgorithm: SIGNING_ALGORITHM,
     extensions,
   });
+  const certificate =
+    standIns.length === 0 ? generated : await replaceOids(generated, standIns, issuer.privateKey);
   const certPem = toPem(certificate.rawData, "CERTIFICATE");
   return {
     certPem,
@@ -330,11 +405,164 @@ function randomSerialNumber(): string {
   return Buffer.from(bytes).toString("hex");
 }
 
+/** DER content of a non-negative safe integer (the CRL number, a DICE svn). */
+function derIntegerContent(value: number): Buffer {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`not a non-negative safe integer: ${value}`);
+  }
+  const hex = value.toString(16);
+  const content = Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, "hex");
+  // A set top bit would make the INTEGER negative: pad with a zero byte.
+  return (content[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), content]) : content;
+}
+
 /** DER INTEGER for a small non-negative number (the CRL number). */
 function encodeDerInteger(value: number): Uint8Array<ArrayBuffer> {
-  const hex = value.toString(16);
-  let content = Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, "hex");
-  // A set top bit would make the INTEGER negative: pad with a zero byte.
-  if ((content[0] ?? 0) & 0x80) content = Buffer.concat([Buffer.from([0]), content]);
-  return new Uint8Array([0x02, content.length, ...content]);
+  return new Uint8Array(derTlv(0x02, derIntegerContent(value)));
+}
+
+/** One DER element: identifier octet, definite minimal length, content. */
+function derTlv(tag: number, ...contents: Uint8Array[]): Buffer {
+  const content = Buffer.concat(contents);
+  const length = content.length;
+  let header: number[];
+  if (length < 0x80) header = [tag, length];
+  else if (length < 0x100) header = [tag, 0x81, length];
+  else if (length < 0x10000) header = [tag, 0x82, length >> 8, length & 0xff];
+  else throw new RangeError("DER element too long for the dev CA");
+  return Buffer.concat([Buffer.from(header), content]);
+}
+
+/** An OID @peculiar/x509 can write, standing in for one it cannot, of the same DER size. */
+interface OidStandIn {
+  readonly dotted: string;
+  /** The stand-in's whole OBJECT IDENTIFIER element. */
+  readonly standInDer: Buffer;
+  /** The real OID's whole OBJECT IDENTIFIER element, as long as `standInDer`. */
+  readonly realDer: Buffer;
+}
+
+/** asn1js 3.1 (under @peculiar/x509) keeps OID arcs as JS numbers: larger ones break. */
+function hasOnlySafeArcs(oid: string): boolean {
+  return oid.split(".").every((arc) => /^\d+$/.test(arc) && Number.isSafeInteger(Number(arc)));
+}
+
+/** DER OBJECT IDENTIFIER content of a dotted OID, arcs of any size. */
+function oidContent(oid: string): Buffer {
+  const arcs = oid.split(".").map((arc) => BigInt(arc));
+  const [first = 0n, second = 0n, ...rest] = arcs;
+  const bytes: number[] = [];
+  for (const arc of [first * 40n + second, ...rest]) {
+    const group: number[] = [Number(arc & 0x7fn)];
+    for (let value = arc >> 7n; value > 0n; value >>= 7n) {
+      group.unshift(Number(value & 0x7fn) | 0x80);
+    }
+    bytes.push(...group);
+  }
+  return Buffer.from(bytes);
+}
+
+/**
+ * `2.25.N.1.1...`: single-byte arcs only (so asn1js writes it faithfully), sized like
+ * the real OID, and unique per certificate through N.
+ */
+function oidStandIn(oid: string, index: number): OidStandIn {
+  const real = oidContent(oid);
+  if (real.length < 2 || index > 15) throw new RangeError(`cannot stand in for OID ${oid}`);
+  const arcs = [0x70 + index, ...Array<number>(real.length - 2).fill(1)];
+  const dotted = `2.25.${arcs.join(".")}`;
+  return {
+    dotted,
+    standInDer: derTlv(DER_TAG.objectIdentifier, oidContent(dotted)),
+    realDer: derTlv(DER_TAG.objectIdentifier, real),
+  };
+}
+
+/**
+ * Swaps each stand-in OID in the TBSCertificate for the real one (same length, so no
+ * other length changes) and signs the result again with the issuer's key.
+ */
+async function replaceOids(
+  generated: x509.X509Certificate,
+  standIns: readonly OidStandIn[],
+  signingKey: CryptoKey,
+): Promise<x509.X509Certificate> {
+  const outer = new DerReader(
+    readSingle(new Uint8Array(generated.rawData), DER_TAG.sequence, "Certificate"),
+  );
+  const tbs = derTlv(DER_TAG.sequence, outer.readTagged(DER_TAG.sequence, "TBSCertificate"));
+  const signatureAlgorithm = derTlv(
+    DER_TAG.sequence,
+    outer.readTagged(DER_TAG.sequence, "signatureAlgorithm"),
+  );
+  for (const { standInDer, realDer } of standIns) {
+    const at = tbs.indexOf(standInDer);
+    // Exactly one place: a second match (a key that happens to hold the bytes) is refused.
+    if (at < 0 || tbs.indexOf(standInDer, at + 1) >= 0) {
+      throw new Error("stand-in OID not found exactly once");
+    }
+    realDer.copy(tbs, at);
+  }
+  const p1363 = Buffer.from(await webcrypto.subtle.sign(SIGNING_ALGORITHM, signingKey, tbs));
+  const signature = derTlv(DER_TAG.bitString, Buffer.from([0]), ecdsaSignatureDer(p1363));
+  return new x509.X509Certificate(
+    new Uint8Array(derTlv(DER_TAG.sequence, tbs, signatureAlgorithm, signature)),
+  );
+}
+
+/** WebCrypto's r || s as X.509's ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }. */
+function ecdsaSignatureDer(p1363: Buffer): Buffer {
+  const half = p1363.length / 2;
+  const integer = (bytes: Buffer): Buffer => {
+    let start = 0;
+    while (start < bytes.length - 1 && bytes[start] === 0) start++;
+    const trimmed = bytes.subarray(start);
+    const padded = (trimmed[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed;
+    return derTlv(DER_TAG.integer, padded);
+  };
+  return derTlv(DER_TAG.sequence, integer(p1363.subarray(0, half)), integer(p1363.subarray(half)));
+}
+
+/** The verigate claims extension's value: a DER UTF8String holding the JSON. */
+function encodeVerigateClaims(claims: CertificateClaimsSpec): Uint8Array<ArrayBuffer> {
+  const json = JSON.stringify({
+    ...(claims.device === undefined ? {} : { device: claims.device }),
+    ...(claims.tee === undefined ? {} : { tee: claims.tee }),
+  });
+  return new Uint8Array(derTlv(0x0c, Buffer.from(json, "utf8")));
+}
+
+/** DER OBJECT IDENTIFIER contents of the FWID hash algorithms (NIST hashAlgs arc). */
+const HASH_OID_CONTENT = {
+  sha256: Buffer.from("608648016503040201", "hex"),
+  sha384: Buffer.from("608648016503040202", "hex"),
+} as const;
+const HASH_SIZE = { sha256: 32, sha384: 48 } as const;
+
+/**
+ * A DiceTcbInfo (TCG DICE Attestation Architecture; every field IMPLICIT-tagged):
+ * vendor [0], model [1], svn [3], fwids [6], flags [7], in that order.
+ */
+function encodeDiceTcbInfo(spec: DiceTcbInfoSpec): Uint8Array<ArrayBuffer> {
+  if (spec.fwids.length === 0)
+    throw new RangeError("a DiceTcbInfo FWIDLIST holds at least one FWID");
+  const fields: Buffer[] = [];
+  if (spec.vendor !== undefined) fields.push(derTlv(0x80, Buffer.from(spec.vendor, "utf8")));
+  if (spec.model !== undefined) fields.push(derTlv(0x81, Buffer.from(spec.model, "utf8")));
+  if (spec.svn !== undefined) fields.push(derTlv(0x83, derIntegerContent(spec.svn)));
+  const fwids = spec.fwids.map(({ hashAlg, digest }) => {
+    const bytes = Buffer.from(digest, "hex");
+    if (bytes.length !== HASH_SIZE[hashAlg] || bytes.toString("hex") !== digest.toLowerCase()) {
+      throw new RangeError(`FWID digest is not ${HASH_SIZE[hashAlg]} bytes of hex`);
+    }
+    return derTlv(0x30, derTlv(0x06, HASH_OID_CONTENT[hashAlg]), derTlv(0x04, bytes));
+  });
+  fields.push(derTlv(0xa6, ...fwids));
+  if (spec.debug !== undefined) {
+    // OperationalFlags with only debug (bit 3) possibly set. DER drops trailing zero
+    // bits of a named bit list: no flag is an empty string, debug alone leaves 4 unused.
+    const flags = spec.debug ? Buffer.from([0x04, 0x10]) : Buffer.from([0x00]);
+    fields.push(derTlv(0x87, flags));
+  }
+  return new Uint8Array(derTlv(0x30, ...fields));
 }

@@ -4,6 +4,7 @@ import { compileRule, isMapping } from "./compile-rule.js";
 import type { CompiledRule } from "./compile-rule.js";
 import type { CriterionTrace, Decision, RuleTrace } from "./decision.js";
 import { describeOperand } from "./format-operand.js";
+import { reasonsOfTraces } from "./criterion-reasons.js";
 import type { ReasonCode } from "./reasons.js";
 
 /** Where a route's policy sits in the config, and what it may refer to. */
@@ -101,8 +102,9 @@ function compileRules(
 
 const NO_TRACE: readonly RuleTrace[] = Object.freeze([]);
 
-function reasons(code: ReasonCode): readonly ReasonCode[] {
-  return Object.freeze([code]);
+/** The deciding code first (it sets the status), then the specific reasons its traces give. */
+function reasons(code: ReasonCode, traces: readonly RuleTrace[]): readonly ReasonCode[] {
+  return Object.freeze([code, ...reasonsOfTraces(traces)]);
 }
 
 function buildPolicy(
@@ -110,15 +112,17 @@ function buildPolicy(
   allow: readonly NamedRule[],
   deny: readonly NamedRule[],
 ): CompiledPolicy {
+  /** `deciding`: the traces the specific reasons come from (default: all of `ruleTrace`). */
   const decide = (
     effect: Decision["effect"],
     code: ReasonCode,
     ruleTrace: readonly RuleTrace[],
     rule?: string,
+    deciding: readonly RuleTrace[] = ruleTrace,
   ): Decision =>
     Object.freeze({
       effect,
-      reasons: reasons(code),
+      reasons: reasons(code, deciding),
       route,
       ...(rule === undefined ? {} : { rule }),
       ruleTrace: Object.freeze(ruleTrace),
@@ -172,11 +176,19 @@ function buildPolicy(
       const allowTraces = allow.map((entry) => traceRule(entry, claims, entry.rule.test(claims)));
       const traces = [...denyTraces, ...allowTraces];
       const denied = denyTraces.find((trace) => trace.matched);
-      if (denied !== undefined) return decide("deny", "denied-by-rule", traces, denied.rule);
-      if (allow.length === 0) return decide("deny", "no-allow-rules", traces);
+      // The specific reasons come from the responsible criteria only, as evaluate() finds them.
+      const deniedBy = deny.find((entry) => entry.name === denied?.rule);
+      if (denied !== undefined && deniedBy !== undefined) {
+        const responsible = [traceRule(deniedBy, claims, true, false)];
+        return decide("deny", "denied-by-rule", traces, denied.rule, responsible);
+      }
+      if (allow.length === 0) return decide("deny", "no-allow-rules", traces, undefined, []);
       const allowed = allowTraces.find((trace) => trace.matched);
-      if (allowed !== undefined) return decide("allow", "allowed-by-rule", traces, allowed.rule);
-      return decide("deny", "no-matching-rule", traces);
+      if (allowed !== undefined) {
+        return decide("allow", "allowed-by-rule", traces, allowed.rule, []);
+      }
+      const responsible = allow.map((entry) => traceRule(entry, claims, false, true));
+      return decide("deny", "no-matching-rule", traces, undefined, responsible);
     } catch {
       return evaluationError;
     }

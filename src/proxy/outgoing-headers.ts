@@ -39,6 +39,8 @@ export interface ForwardingFacts {
   readonly requestId: string;
   /** A WebSocket (or other) upgrade: keep `Upgrade` and send `Connection: upgrade`. */
   readonly isUpgrade: boolean;
+  /** Headers whose tokens verigate verified and consumed: credentials meant for verigate. */
+  readonly consumed: readonly string[];
 }
 
 /**
@@ -61,7 +63,8 @@ export function buildOutgoingHeaders(
       HOP_BY_HOP.has(name) ||
       REPLACED.has(name) ||
       named.has(name) ||
-      isProxyAsserted(name)
+      isProxyAsserted(name) ||
+      facts.consumed.includes(name)
     ) {
       continue;
     }

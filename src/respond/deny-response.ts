@@ -17,6 +17,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   "bad-gateway": "The application could not be reached.",
   "gateway-timeout": "The application did not answer in time.",
   "internal-error": "The request could not be decided and was refused.",
+  unavailable:
+    "A service needed to decide is unavailable; the request was refused. Try again later.",
 };
 
 function wantsHtml(accept: string | undefined): boolean {

@@ -23,8 +23,10 @@ export interface GatewayHarness {
 export interface HarnessOptions {
   /** The `routes:` section (and anything after it), as YAML. `{{upstream}}` is replaced by the echo upstream's URL. */
   readonly routes: string;
-  /** Extra top-level YAML (limits, measurements...). */
+  /** Extra top-level YAML (limits, measurements, issuers...); `{{...}}` placeholders as in `routes`. */
   readonly extra?: string;
+  /** Files written beside the config first (name -> content), e.g. a JWKS for an issuer's `jwks.file`. */
+  readonly files?: Readonly<Record<string, string>>;
   /** Extra keys under `tls:` (indented two spaces). */
   readonly tls?: string;
   /** Whether `tls.crl` names the test CRL (which revokes `clients.revoked`). Default true. */
@@ -47,6 +49,13 @@ export async function startGateway(options: HarnessOptions): Promise<GatewayHarn
       : {},
   );
   const configFile = join(dir, "verigate.yaml");
+  for (const [name, content] of Object.entries(options.files ?? {}))
+    await writeFile(join(dir, name), content);
+  const fill = (yaml: string): string =>
+    yaml
+      .replaceAll("{{upstream}}", upstream.url)
+      .replaceAll("{{upstreamCA}}", files.clientCAs)
+      .replaceAll("{{attestationCA}}", files.attestationCa);
   const yaml = `listen: { address: 127.0.0.1, port: 0 }
 admin: { address: 127.0.0.1, port: 0 }
 tls:
@@ -54,8 +63,8 @@ tls:
   key: ${files.server.key}
   clientCAs: ${files.clientCAs}
 ${options.crl === false ? "" : `  crl: ${files.crl}\n`}${options.tls ?? ""}
-${options.extra ?? ""}
-${options.routes.replaceAll("{{upstream}}", upstream.url).replaceAll("{{upstreamCA}}", files.clientCAs)}
+${fill(options.extra ?? "")}
+${fill(options.routes)}
 `;
   await writeFile(configFile, yaml);
   const snapshot = await loadSnapshot(configFile);

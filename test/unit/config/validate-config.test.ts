@@ -60,9 +60,10 @@ describe("config validation", () => {
       ["measurements.v1[0]: must be a hex digest (32 to 128 hex digits)"],
     ],
     [
-      `${TLS}\nissuers: [ { name: maa } ]\n${ROUTE}`,
+      `${TLS}\nissuers: [ { name: maa, kind: attestation, profile: azur-maa, header: "x att" } ]\n${ROUTE}`,
       [
-        "issuers: issuers are not supported by this version yet: only client-certificate identity is",
+        "issuers[0].header: must be a header name (letters, digits, -)",
+        'issuers[0].profile: must be one of "azure-maa", "intel-trust-authority", "gcp-confidential-space", "veraison-ear", "generic"',
       ],
     ],
   ])("reports %j as path: problem", (yaml, expected) => {

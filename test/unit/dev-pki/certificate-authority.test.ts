@@ -2,8 +2,17 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import tls from "node:tls";
 import { beforeAll, describe, expect, it } from "vitest";
+import { readCertificateExtensions } from "../../../src/claims/certificate-extensions.js";
+import { DICE_TCB_INFO_OID } from "../../../src/claims/dice-tcb-info.js";
+import { VERIGATE_CLAIMS_OID } from "../../../src/claims/verigate-claims-extension.js";
 import { x509 } from "../../../src/crypto/x509.js";
-import { createTestPki, HOSTILE_SAN, TEST_CLIENT_NAMES } from "../../support/pki.js";
+import {
+  createTestPki,
+  HOSTILE_SAN,
+  TEST_CLIENT_NAMES,
+  TEST_MEASUREMENT,
+  TEST_TEE_CLAIMS,
+} from "../../support/pki.js";
 import type { TestClientName, TestPki } from "../../support/pki.js";
 
 interface ServerVerdict {
@@ -82,6 +91,15 @@ const EXPECTED: Record<TestClientName, ServerVerdict> = {
   // OpenSSL does not look at SAN contents without name constraints: claims/ must.
   controlCharsInSan: { authorized: true, authorizationError: null },
   nulInSan: { authorized: true, authorizationError: null },
+  // Claim carriers: OpenSSL ignores unknown non-critical extensions, whatever they hold.
+  teeGood: { authorized: true, authorizationError: null },
+  teeDebug: { authorized: true, authorizationError: null },
+  diceGood: { authorized: true, authorizationError: null },
+  diceDebug: { authorized: true, authorizationError: null },
+  claimsFromNonVouchingCa: { authorized: true, authorizationError: null },
+  malformedClaims: { authorized: true, authorizationError: null },
+  junkClaims: { authorized: true, authorizationError: null },
+  nvidiaLayout: { authorized: true, authorizationError: null },
 };
 
 describe("test PKI over a real TLS handshake", () => {
@@ -165,7 +183,7 @@ describe("certificate contents", () => {
   });
 
   it("CAs are critical CA:true with keyCertSign and cRLSign", () => {
-    for (const ca of [pki.ca, pki.intermediate]) {
+    for (const ca of [pki.ca, pki.intermediate, pki.attestationCa]) {
       expect(ca.certificate.getExtension(x509.BasicConstraintsExtension)).toMatchObject({
         ca: true,
         critical: true,
@@ -181,6 +199,36 @@ describe("certificate contents", () => {
     expect(pki.clients.viaIntermediate.chainPem).toBe(
       pki.clients.viaIntermediate.certPem + pki.intermediate.certPem,
     );
+  });
+
+  it("claims ride in the verigate extension: non-critical, a DER UTF8String of JSON", () => {
+    const extensions = readCertificateExtensions(
+      new Uint8Array(pki.clients.teeGood.certificate.rawData),
+    );
+    const claims = extensions.find((e) => e.oid === VERIGATE_CLAIMS_OID);
+    const json = Buffer.from(JSON.stringify(TEST_TEE_CLAIMS));
+    expect(claims?.isCritical).toBe(false);
+    expect(json.length).toBeGreaterThan(127);
+    expect(json.length).toBeLessThan(256);
+    expect(Buffer.from(claims?.value ?? []).toString("hex")).toBe(
+      `0c81${json.length.toString(16)}${json.toString("hex")}`,
+    );
+  });
+
+  it("diceTcbInfo is encoded as DER DiceTcbInfo with IMPLICIT tags, in field order", () => {
+    const tcbInfo = (name: "diceGood" | "diceDebug"): string | undefined => {
+      const raw = new Uint8Array(pki.clients[name].certificate.rawData);
+      const found = readCertificateExtensions(raw).find((e) => e.oid === DICE_TCB_INFO_OID);
+      expect(found?.isCritical).toBe(false);
+      return found === undefined ? undefined : Buffer.from(found.value).toString("hex");
+    };
+    const hex = (text: string): string => Buffer.from(text).toString("hex");
+    const head =
+      `80 0d ${hex("verigate test")} 81 08 ${hex("test tee")} 83 01 02 ` +
+      `a6 3f 30 3d 06 09 608648016503040202 04 30 ${TEST_MEASUREMENT}`;
+    // flags [7]: an empty named bit list, or debug (bit 3) with 4 unused bits.
+    expect(tcbInfo("diceGood")).toBe(`3060 ${head} 87 01 00`.replace(/ /g, ""));
+    expect(tcbInfo("diceDebug")).toBe(`3061 ${head} 87 02 04 10`.replace(/ /g, ""));
   });
 
   it("noEku has no EKU extension at all", () => {

@@ -54,84 +54,90 @@ describe("decisions", () => {
       "a finance laptop in an approved SEV-SNP guest",
       FINANCE_IN_SEV,
       "allow",
-      "allowed-by-rule",
+      ["allowed-by-rule"],
       "allow[0]",
     ],
     [
       "an auditor reading",
       makeClaims({ identity: { groups: ["auditors"] } }),
       "allow",
-      "allowed-by-rule",
+      ["allowed-by-rule"],
       "allow[1]",
     ],
     [
       "an auditor writing",
       makeClaims({ identity: { groups: ["auditors"] }, request: { method: "POST" } }),
       "deny",
-      "no-matching-rule",
+      ["no-matching-rule", "posture-missing", "attestation-missing"],
       undefined,
     ],
-    ["debug enabled", withParts({ tee: { debug: true } }), "deny", "no-matching-rule", undefined],
+    [
+      "debug enabled",
+      withParts({ tee: { debug: true } }),
+      "deny",
+      ["no-matching-rule", "attestation-debug-enabled"],
+      undefined,
+    ],
     [
       "debug absent",
       withParts({ tee: { debug: undefined } }),
       "deny",
-      "no-matching-rule",
+      ["no-matching-rule", "attestation-missing"],
       undefined,
     ],
     [
       "an unlisted measurement",
       withParts({ tee: { measurement: "ffff" } }),
       "deny",
-      "no-matching-rule",
+      ["no-matching-rule", "measurement-not-allowed"],
       undefined,
     ],
     [
       "a stale attestation",
       withParts({ tee: { age: 300_000 } }),
       "deny",
-      "no-matching-rule",
+      ["no-matching-rule", "attestation-stale"],
       undefined,
     ],
     [
       "no tee at all",
       makeClaims({ identity: { groups: ["finance"] }, device: { managed: true } }),
       "deny",
-      "no-matching-rule",
+      ["no-matching-rule", "attestation-missing"],
       undefined,
     ],
     [
       "deny beats allow: an unencrypted disk",
       withParts({ device: { diskEncrypted: false } }),
       "deny",
-      "denied-by-rule",
+      ["denied-by-rule", "posture-failed"],
       "deny[0]",
     ],
     [
       "deny beats allow: a blocked network",
       withParts({ request: { sourceIp: "::ffff:192.0.2.7" } }),
       "deny",
-      "denied-by-rule",
+      ["denied-by-rule"],
       "deny[1]",
     ],
     [
       "the first matching deny rule names the decision",
       withParts({ device: { diskEncrypted: false }, request: { sourceIp: "192.0.2.7" } }),
       "deny",
-      "denied-by-rule",
+      ["denied-by-rule", "posture-failed"],
       "deny[0]",
     ],
     [
       "an absent disk state is not a deny (nor an allow by itself)",
       withParts({ device: { diskEncrypted: undefined } }),
       "allow",
-      "allowed-by-rule",
+      ["allowed-by-rule"],
       "allow[0]",
     ],
-  ])("%s: %s %s %s", (_name, claims, effect, reason, rule) => {
+  ])("%s: %s %s %j", (_name, claims, effect, reasons, rule) => {
     for (const decision of [PAYROLL.evaluate(claims), PAYROLL.explain(claims)]) {
       expect(decision.effect).toBe(effect);
-      expect(decision.reasons).toEqual([reason]);
+      expect(decision.reasons).toEqual(reasons);
       expect(decision.rule).toBe(rule);
       expect(decision.route).toBe("payroll");
     }
@@ -158,7 +164,7 @@ describe("decisions", () => {
   it("checks deny rules even without allow rules", () => {
     const policy = compile({ deny: [{ "device.managed": false }] });
     const claims = makeClaims({ device: { managed: false } });
-    expect(policy.evaluate(claims).reasons).toEqual(["denied-by-rule"]);
+    expect(policy.evaluate(claims).reasons).toEqual(["denied-by-rule", "posture-failed"]);
     expect(policy.evaluate(claims).rule).toBe("deny[0]");
   });
 
@@ -178,7 +184,7 @@ describe("decisions", () => {
     const claims = withParts({ tee: { debug: true, age: 600_000 } });
     expect(PAYROLL.evaluate(claims)).toEqual({
       effect: "deny",
-      reasons: ["no-matching-rule"],
+      reasons: ["no-matching-rule", "attestation-debug-enabled", "attestation-stale"],
       route: "payroll",
       ruleTrace: [
         {
@@ -330,6 +336,10 @@ describe("failing closed", () => {
       ],
     });
     const claims = makeClaims({ device: { claims: {} }, tee: { claims: {} } });
-    expect(policy.evaluate(claims).reasons).toEqual(["no-matching-rule"]);
+    expect(policy.evaluate(claims).reasons).toEqual([
+      "no-matching-rule",
+      "posture-missing",
+      "attestation-missing",
+    ]);
   });
 });

@@ -8,6 +8,7 @@ const FACTS: ForwardingFacts = {
   clientIp: "192.0.2.7",
   requestId: "rid-1",
   isUpgrade: false,
+  consumed: ["x-attestation-token"],
 };
 const SET_BY_VERIGATE = {
   host: "upstream:9000",
@@ -52,6 +53,11 @@ describe("buildOutgoingHeaders", () => {
     ],
     ["names with _ go", { x_verigate_user: "a", my_header: "b" }, {}],
     ["Expect goes (verigate answers 100-continue)", { expect: "100-continue" }, {}],
+    [
+      "token headers verigate consumed go",
+      { "x-attestation-token": "eyJ...", "x-other-token": "t" },
+      { "x-other-token": "t" },
+    ],
     [
       "content-length stays even when named in Connection",
       { connection: "content-length", "content-length": "3" },

@@ -1,0 +1,55 @@
+import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import type { ReasonCode } from "../../policy/reasons.js";
+import type { TokenIssuer } from "./token-issuer.js";
+import {
+  checkTokenTimes,
+  verifyToken,
+  type TokenVerification,
+  type VerifiedToken,
+} from "./verify-token.js";
+
+/** A check run once, when a token is first verified (a nonce redemption), before it is cached. */
+export type FirstUseCheck = (
+  token: VerifiedToken,
+  tokenId: string,
+) => Promise<{ reason: ReasonCode; detail: string } | undefined>;
+
+const MAX_CACHED_TOKENS = 10_000;
+const MAX_CACHE_MS = 10 * 60_000;
+
+/** A stable id of a token (its SHA-256): the cache key, and what a nonce is redeemed for. */
+export function tokenIdOf(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
+}
+
+/**
+ * Verifies tokens and remembers the ones that passed, no longer than their expiry
+ * (and at most 10 minutes). A remembered token still passes the time checks on
+ * every use; only the signature and first-use checks are skipped.
+ */
+export class TokenVerifier {
+  readonly #cache = new LRUCache<string, VerifiedToken>({ max: MAX_CACHED_TOKENS });
+
+  async verify(
+    token: string,
+    issuer: TokenIssuer,
+    now: number,
+    firstUse?: FirstUseCheck,
+  ): Promise<TokenVerification> {
+    const tokenId = tokenIdOf(token);
+    const key = `${issuer.name}\0${tokenId}`;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) {
+      const late = checkTokenTimes(cached, issuer, now);
+      return late === undefined ? { ok: true, token: cached } : { ok: false, ...late };
+    }
+    const result = await verifyToken(token, issuer, now);
+    if (!result.ok) return result;
+    const refused = firstUse === undefined ? undefined : await firstUse(result.token, tokenId);
+    if (refused !== undefined) return { ok: false, ...refused };
+    const ttl = Math.min(result.token.expiresAt - now, MAX_CACHE_MS);
+    if (ttl > 0) this.#cache.set(key, result.token, { ttl });
+    return result;
+  }
+}

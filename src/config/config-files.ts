@@ -1,0 +1,33 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import type { ConfigProblem } from "./config-problem.js";
+
+/** Reads the files a config names (relative to the config's folder), collecting problems. */
+export class ConfigFiles {
+  readonly problems: ConfigProblem[] = [];
+  readonly #base: string;
+  readonly #hash = createHash("sha256");
+
+  constructor(configFile: string, configText: string) {
+    this.#base = dirname(configFile);
+    this.#hash.update(configText);
+  }
+
+  async read(path: string, where: string): Promise<string | undefined> {
+    const full = resolve(this.#base, path);
+    try {
+      const content = await readFile(full, "utf8");
+      this.#hash.update(`\0${full}\0${content}`);
+      return content;
+    } catch (error: unknown) {
+      const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+      this.problems.push({ path: where, message: `cannot read "${path}" (${code})` });
+      return undefined;
+    }
+  }
+
+  revision(): string {
+    return this.#hash.digest("hex").slice(0, 12);
+  }
+}

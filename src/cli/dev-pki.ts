@@ -11,6 +11,13 @@ export async function runDevPki(out: string): Promise<number> {
   client alice:                       ${files.clients.alice.cert}
                                       ${files.clients.alice.key}
   client bob:                         ${files.clients.bob.cert}
-                                      ${files.clients.bob.key}`);
+                                      ${files.clients.bob.key}
+  client carol (device and TEE claims in her certificate, from the dev attestation CA):
+                                      ${files.clients.carol.cert}
+                                      ${files.clients.carol.key}
+  dev attestation CA (issuers[].ca):  ${files.attestationCa}
+  dev attestation service JWKS (issuers[].jwks.file):
+                                      ${files.attestationService.jwks}
+  a dev attestation token for carol:  npx verigate dev-token --pki ${files.dir} --client carol`);
   return 0;
 }

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { runCheck } from "./check.js";
 import { runDevPki } from "./dev-pki.js";
+import { runDevToken } from "./dev-token.js";
 import { runQuickstart } from "./quickstart.js";
 import { renderConfigSchema } from "./print-schema.js";
 import { runServe } from "./serve.js";
@@ -11,7 +12,11 @@ const USAGE = `verigate: a zero-trust access proxy
 usage:
   verigate serve --config FILE     run the proxy (SIGTERM/SIGINT drain and exit)
   verigate check --config FILE     validate and compile a config (exit 0, or 1 with path: problem lines)
-  verigate dev-pki --out DIR       make a throwaway CA, server and client certificates
+  verigate dev-pki --out DIR       make a throwaway CA, server and client certificates, and a
+                                   throwaway attestation service
+  verigate dev-token --pki DIR --client NAME [--platform sev-snp|tdx] [--measurement HEX]
+                   [--debug] [--nonce N] [--unbound] [--lifetime SECONDS]
+                                   print a dev attestation token bound to NAME's certificate
   verigate quickstart              dev PKI + demo upstream + proxy on loopback (what npm start runs)
   verigate schema                  print the JSON Schema of the config file (for editors)
 `;
@@ -23,11 +28,19 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: "string" },
       out: { type: "string" },
+      pki: { type: "string" },
+      client: { type: "string" },
+      platform: { type: "string" },
+      measurement: { type: "string" },
+      debug: { type: "boolean" },
+      nonce: { type: "string" },
+      unbound: { type: "boolean" },
+      lifetime: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
   });
-  const need = (name: "config" | "out"): string => {
+  const need = (name: "config" | "out" | "pki" | "client"): string => {
     const value = values[name];
     if (value === undefined) throw new UsageError(`verigate ${command}: --${name} is required`);
     return value;
@@ -39,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return runCheck(need("config"));
     case "dev-pki":
       return runDevPki(need("out"));
+    case "dev-token":
+      return runDevToken({ ...values, pki: need("pki"), client: need("client") });
     case "quickstart":
       return runQuickstart();
     case "schema":

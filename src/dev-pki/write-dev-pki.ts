@@ -3,11 +3,12 @@
  * attestation CA below it whose client (carol) carries device and TEE claims,
  * written to a folder for trying verigate. Nothing here is fit for production.
  */
-import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createCertificateAuthority } from "./certificate-authority.js";
+import { createDevAttestationService } from "./dev-attestation-service.js";
+import { DEV_MEASUREMENT } from "./dev-measurement.js";
 import type {
   CertificateClaimsSpec,
   CertificateSpec,
@@ -15,12 +16,7 @@ import type {
   IssuedCertificate,
 } from "./certificate-authority.js";
 
-/**
- * The TEE measurement carol's certificate states: SHA-384 of
- * "verigate-dev-payroll-v3", 96 lowercase hex digits (an SEV-SNP launch measurement
- * is 48 bytes). Docs and examples allowlist it.
- */
-export const DEV_MEASUREMENT = createHash("sha384").update("verigate-dev-payroll-v3").digest("hex");
+export { DEV_MEASUREMENT } from "./dev-measurement.js";
 
 /** Absolute paths of a certificate and its private key. */
 export interface CertificateFiles {
@@ -58,6 +54,12 @@ export interface DevPkiFiles {
    * of a string, so split the file (the tls loader does).
    */
   readonly crl: string;
+  /**
+   * A throwaway attestation service for trying attestation tokens: its ES256
+   * private key (PKCS#8, mode 0600; `verigate dev-token` signs with it) and its
+   * public JWKS (the `jwks.file` of an attestation issuer).
+   */
+  readonly attestationService: { readonly key: string; readonly jwks: string };
 }
 
 /** An extra client certificate, issued by the attestation CA. */
@@ -84,6 +86,7 @@ const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "server",
   "ca",
   "attestation-ca",
+  "attestation-service",
 ]);
 const PRIVATE_FILE_MODE = 0o600;
 const PUBLIC_FILE_MODE = 0o644;
@@ -162,7 +165,14 @@ export async function writeDevPki(
       carol: certificateFiles(dir, "carol"),
     },
     crl: join(dir, "clients.crl"),
+    attestationService: {
+      key: join(dir, "attestation-service-key.pem"),
+      jwks: join(dir, "attestation-service.jwks.json"),
+    },
   };
+  const service = await createDevAttestationService();
+  await writeFileWithMode(files.attestationService.key, service.keyPem, PRIVATE_FILE_MODE);
+  await writeFileWithMode(files.attestationService.jwks, service.jwksJson, PUBLIC_FILE_MODE);
   await writeFileWithMode(files.ca, ca.certPem, PUBLIC_FILE_MODE);
   await writeFileWithMode(files.attestationCa, attestationCa.certPem, PUBLIC_FILE_MODE);
   await writeCertificate(files.server, server);

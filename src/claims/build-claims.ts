@@ -45,14 +45,21 @@ export type ClaimsResult =
       readonly identity: IdentityClaims;
     };
 
+const BEARER_SCHEME = /^Bearer(?:[ \t]|$)/i;
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i;
 
-/** The token an issuer's header carries, if any. `Authorization` counts only with the Bearer scheme. */
+/**
+ * The token an issuer's header carries, if any. `Authorization` is verigate's only
+ * in the Bearer scheme (Basic and others are the app's, and pass); a malformed
+ * Bearer credential is handed on whole, so that it fails verification (401)
+ * instead of passing as "no token" and reaching the upstream unverified.
+ */
 function tokenIn(headers: IncomingHttpHeaders, issuer: TokenIssuer): string | undefined {
   const value = headers[issuer.header];
   if (typeof value !== "string" || value === "") return undefined;
-  if (issuer.header === "authorization") return BEARER.exec(value)?.[1];
-  return value.trim();
+  if (issuer.header !== "authorization") return value.trim();
+  if (!BEARER_SCHEME.test(value)) return undefined;
+  return BEARER.exec(value)?.[1] ?? value;
 }
 
 /** The nonce a token echoes: at the configured claim path, or where its profile says. */

@@ -22,7 +22,7 @@ export async function runQuickstart(): Promise<number> {
   }
   const rel = (path: string): string => relative(process.cwd(), path) || ".";
   const curl = `curl --cacert ${rel(pki.ca)}`;
-  const as = (who: "alice" | "bob"): string =>
+  const as = (who: "alice" | "bob" | "carol"): string =>
     `--cert ${rel(pki.clients[who].cert)} --key ${rel(pki.clients[who].key)}`;
   console.log(`
 verigate quickstart: proxy on https://localhost:8443, demo upstream on 127.0.0.1:${DEMO_UPSTREAM_PORT},
@@ -34,6 +34,10 @@ admin on http://127.0.0.1:9090. Policy: config/quickstart.yaml. Audit lines are 
     ${curl} ${as("bob")} https://localhost:8443/admin/users
   no client certificate, 401:
     ${curl} https://localhost:8443/hello
+  an approved confidential VM (carol, with a fresh attestation token bound to her certificate):
+    ${curl} ${as("carol")} -H "x-attestation-token: $(npx verigate dev-token --pki ${rel(pki.dir)} --client carol)" https://localhost:8443/payroll/run
+  the same VM with debugging on, 403 (add --measurement <hex> or --unbound to see other refusals):
+    ${curl} ${as("carol")} -H "x-attestation-token: $(npx verigate dev-token --pki ${rel(pki.dir)} --client carol --debug)" https://localhost:8443/payroll/run
   no route for this host, 404:
     ${curl} ${as("alice")} -H 'Host: elsewhere.localhost' https://localhost:8443/
 

@@ -10,7 +10,8 @@ export interface DenyResponse {
 }
 
 const MESSAGES: Readonly<Record<string, string>> = {
-  "authentication-required": "A verified client identity is required.",
+  "authentication-required":
+    "Verified credentials are required: a valid client certificate or token.",
   forbidden: "Access to this resource is not allowed by policy.",
   "not-found": "No application is served at this address.",
   "bad-request": "The request is malformed.",

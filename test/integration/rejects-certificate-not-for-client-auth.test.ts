@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { expectRefused } from "../support/expect-refusal.js";
+import { expectDenied } from "../support/expect-decision.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { mtlsRequest } from "../support/mtls-client.js";
 import { APP_ROUTES } from "../support/test-routes.js";
@@ -10,23 +10,19 @@ describe("a client certificate not issued for TLS client authentication", () => 
 
   it("gets 401 when its extendedKeyUsage is serverAuth only (OpenSSL refuses it)", async () => {
     h = await startGateway({ routes: APP_ROUTES });
-    const line = await expectRefused(
-      h,
-      h.pki.clients.serverOnlyEku,
-      401,
+    const line = await expectDenied(h, { as: h.pki.clients.serverOnlyEku, path: "/private" }, 401, [
       "client-certificate-wrong-purpose",
-    );
+    ]);
+    expect(line.identitySource).toBe("none");
     expect(line.detail).toBe("INVALID_PURPOSE");
   });
 
   it("gets 401 when it has no extendedKeyUsage at all (OpenSSL accepts it; verigate does not)", async () => {
     h = await startGateway({ routes: APP_ROUTES });
-    const line = await expectRefused(
-      h,
-      h.pki.clients.noEku,
-      401,
+    const line = await expectDenied(h, { as: h.pki.clients.noEku, path: "/private" }, 401, [
       "client-certificate-wrong-purpose",
-    );
+    ]);
+    expect(line.identitySource).toBe("none");
     expect(line.detail).toContain("no extendedKeyUsage");
   });
 

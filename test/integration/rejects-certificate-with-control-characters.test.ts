@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectRefused } from "../support/expect-refusal.js";
+import { expectDenied } from "../support/expect-decision.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { APP_ROUTES } from "../support/test-routes.js";
 
@@ -11,16 +11,22 @@ describe("a CA-signed client certificate whose names hold control characters", (
   afterAll(() => h.close());
 
   it("gets 401 when a SAN holds CR LF (header injection bait)", async () => {
-    const line = await expectRefused(
+    const line = await expectDenied(
       h,
-      h.pki.clients.controlCharsInSan,
+      { as: h.pki.clients.controlCharsInSan, path: "/private" },
       401,
-      "client-certificate-malformed",
+      ["client-certificate-malformed"],
     );
     expect(JSON.stringify(line)).not.toContain("x-injected");
   });
 
   it("gets 401 when a SAN holds NUL (name truncation bait)", async () => {
-    await expectRefused(h, h.pki.clients.nulInSan, 401, "client-certificate-malformed");
+    expect(
+      (
+        await expectDenied(h, { as: h.pki.clients.nulInSan, path: "/private" }, 401, [
+          "client-certificate-malformed",
+        ])
+      ).identitySource,
+    ).toBe("none");
   });
 });

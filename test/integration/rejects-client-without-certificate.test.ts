@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectRefused } from "../support/expect-refusal.js";
+import { expectDenied } from "../support/expect-decision.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { mtlsRequest } from "../support/mtls-client.js";
 import { APP_ROUTES } from "../support/test-routes.js";
@@ -26,7 +26,10 @@ describe("a client without a certificate", () => {
     const res = await mtlsRequest({ port: h.port, pki: h.pki, path: "/x" });
     expect(res.status).toBe(401);
     expect(res.json()).toMatchObject({ error: "authentication-required" });
-    await expectRefused(h, undefined, 401, "client-certificate-required");
+    expect(
+      (await expectDenied(h, { path: "/private" }, 401, ["client-certificate-required"]))
+        .identitySource,
+    ).toBe("none");
   });
 
   it("reaches a route whose policy only looks at the request, and only what that policy allows", async () => {

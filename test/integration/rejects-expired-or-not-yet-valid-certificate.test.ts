@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, it } from "vitest";
-import { expectRefused } from "../support/expect-refusal.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectDenied } from "../support/expect-decision.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { APP_ROUTES } from "../support/test-routes.js";
 
@@ -11,10 +11,22 @@ describe("a client certificate outside its validity period", () => {
   afterAll(() => h.close());
 
   it("gets 401 when expired", async () => {
-    await expectRefused(h, h.pki.clients.expired, 401, "client-certificate-expired");
+    expect(
+      (
+        await expectDenied(h, { as: h.pki.clients.expired, path: "/private" }, 401, [
+          "client-certificate-expired",
+        ])
+      ).identitySource,
+    ).toBe("none");
   });
 
   it("gets 401 when not yet valid", async () => {
-    await expectRefused(h, h.pki.clients.notYetValid, 401, "client-certificate-not-yet-valid");
+    expect(
+      (
+        await expectDenied(h, { as: h.pki.clients.notYetValid, path: "/private" }, 401, [
+          "client-certificate-not-yet-valid",
+        ])
+      ).identitySource,
+    ).toBe("none");
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { expectRefused } from "../support/expect-refusal.js";
+import { expectDenied } from "../support/expect-decision.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { mtlsRequest } from "../support/mtls-client.js";
 import { APP_ROUTES } from "../support/test-routes.js";
@@ -10,7 +10,13 @@ describe("a revoked client certificate", () => {
 
   it("gets 401 when tls.crl lists it", async () => {
     h = await startGateway({ routes: APP_ROUTES });
-    await expectRefused(h, h.pki.clients.revoked, 401, "client-certificate-revoked");
+    expect(
+      (
+        await expectDenied(h, { as: h.pki.clients.revoked, path: "/private" }, 401, [
+          "client-certificate-revoked",
+        ])
+      ).identitySource,
+    ).toBe("none");
     // Others of the same CA (and of an intermediate with its own CRL) still get in.
     expect((await mtlsRequest({ port: h.port, pki: h.pki, as: h.pki.clients.alice })).status).toBe(
       200,

@@ -2,7 +2,7 @@ import { expect } from "vitest";
 import type { LogLine } from "./audit-capture.js";
 import type { SeenRequest } from "./echo-upstream.js";
 import type { GatewayHarness } from "./gateway-harness.js";
-import { mtlsRequest, type ClientRequest } from "./mtls-client.js";
+import { mtlsRequest, type ClientRequest, type ClientResponse } from "./mtls-client.js";
 
 /** A request to the harness's gateway: everything `mtlsRequest` takes but where to send it. */
 export type GatewayRequest = Omit<ClientRequest, "port" | "pki">;
@@ -20,27 +20,39 @@ const CATEGORY: Readonly<Record<number, string>> = {
   503: "unavailable",
 };
 
+/** Sends one request to the harness's gateway, and returns the response with its audit line. */
+export async function sendToGateway(
+  h: GatewayHarness,
+  request: GatewayRequest,
+): Promise<{ res: ClientResponse; line: LogLine }> {
+  const res = await mtlsRequest({ port: h.port, pki: h.pki, ...request });
+  const line = await h.audit.decisionFor(String(res.headers["x-request-id"]));
+  return { res, line };
+}
+
 /**
- * Sends `request` and asserts it was refused with `status`: the client gets only the
- * fixed category and the request id (no reason code), the audit line records a deny
- * with that status, and the upstream never saw the request. Returns the audit line,
- * for assertions on its reasons, detail and notes.
+ * Sends `request` and asserts it was refused with `status` (and, when given, exactly
+ * `reasons`, in order): the client gets only the fixed category and the request id
+ * (no reason code), the audit line records a deny with that status, and the
+ * upstream never saw the request. Returns the audit line, for assertions on its
+ * reasons, detail and notes.
  */
 export async function expectDenied(
   h: GatewayHarness,
   request: GatewayRequest,
   status: number,
+  reasons?: readonly string[],
 ): Promise<LogLine> {
   const before = h.upstream.seen.length;
-  const res = await mtlsRequest({ port: h.port, pki: h.pki, ...request });
+  const { res, line } = await sendToGateway(h, request);
   expect(res.status).toBe(status);
   const requestId = String(res.headers["x-request-id"]);
   expect(res.json()).toMatchObject({ error: CATEGORY[status], requestId });
-  const line = await h.audit.decisionFor(requestId);
   expect(line).toMatchObject({ decision: "deny", status });
-  const reasons = line.reasons as string[];
-  expect(reasons.length).toBeGreaterThan(0);
-  for (const reason of reasons) expect(res.body).not.toContain(reason);
+  if (reasons !== undefined) expect(line.reasons).toEqual(reasons);
+  const logged = line.reasons as string[];
+  expect(logged.length).toBeGreaterThan(0);
+  for (const reason of logged) expect(res.body).not.toContain(reason);
   expect(h.upstream.seen.length).toBe(before);
   return line;
 }

@@ -46,6 +46,8 @@ describe("writeDevPki", () => {
       "alice-key.pem",
       "alice.pem",
       "attestation-ca.pem",
+      "attestation-service-key.pem",
+      "attestation-service.jwks.json",
       "bob-key.pem",
       "bob.pem",
       "ca.pem",
@@ -57,10 +59,20 @@ describe("writeDevPki", () => {
     ]);
     expect(await mode(files.dir)).toBe(0o700);
     const keys = [files.server.key, files.clients.alice.key, files.clients.bob.key];
-    for (const key of [...keys, files.clients.carol.key]) {
+    for (const key of [...keys, files.clients.carol.key, files.attestationService.key]) {
       expect(await mode(key)).toBe(0o600);
       expect(await readFile(key, "utf8")).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     }
+  });
+
+  it("writes the dev attestation service's public JWKS only: one ES256 key, no private part", async () => {
+    const jwks = JSON.parse(await readFile(files.attestationService.jwks, "utf8")) as {
+      keys: Record<string, unknown>[];
+    };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+    expect(jwks.keys[0]).not.toHaveProperty("d");
+    expect(await mode(files.attestationService.jwks)).toBe(0o644);
   });
 
   it("alice's certificate verifies against ca.pem and carries her identity", async () => {
@@ -247,16 +259,22 @@ describe("writeDevPki", () => {
     expect(await teeOf("erin-debug")).toMatchObject({ platform: "tdx", debug: true });
   });
 
-  it.each([["carol"], ["server"], ["attestation-ca"], ["alice-key"], ["../x"], ["Dave"], [""]])(
-    "refuses the extra client name %j before writing anything",
-    async (name) => {
-      const dir = join(parent, "refused");
-      await expect(writeDevPki(dir, { extraClients: [{ name }] })).rejects.toThrow(
-        /extra client name/,
-      );
-      await expect(readdir(dir)).rejects.toMatchObject({ code: "ENOENT" });
-    },
-  );
+  it.each([
+    ["carol"],
+    ["server"],
+    ["attestation-ca"],
+    ["attestation-service"],
+    ["alice-key"],
+    ["../x"],
+    ["Dave"],
+    [""],
+  ])("refuses the extra client name %j before writing anything", async (name) => {
+    const dir = join(parent, "refused");
+    await expect(writeDevPki(dir, { extraClients: [{ name }] })).rejects.toThrow(
+      /extra client name/,
+    );
+    await expect(readdir(dir)).rejects.toMatchObject({ code: "ENOENT" });
+  });
 
   it("tightens the mode of a key file that already existed with a looser one", async () => {
     const dir = join(parent, "rewrite");

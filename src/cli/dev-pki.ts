@@ -1,8 +1,33 @@
-import { writeDevPki } from "../dev-pki/write-dev-pki.js";
+import type { CertificateClaimsSpec } from "../dev-pki/certificate-authority.js";
+import { writeDevPki, type ExtraDevClient } from "../dev-pki/write-dev-pki.js";
 
-/** `verigate dev-pki --out DIR`: a throwaway PKI for trying verigate. */
-export async function runDevPki(out: string): Promise<number> {
-  const files = await writeDevPki(out);
+/** `--client NAME --claims JSON`: one more client, from the dev attestation CA, with those claims. */
+function extraClient(name: string | undefined, claimsJson: string | undefined): ExtraDevClient[] {
+  if (name === undefined && claimsJson === undefined) return [];
+  if (name === undefined) throw new Error("--claims needs --client NAME");
+  if (claimsJson === undefined) return [{ name }];
+  let claims: unknown;
+  try {
+    claims = JSON.parse(claimsJson);
+  } catch {
+    throw new Error('--claims: not JSON (e.g. \'{"tee": {"platform": "tdx", "debug": true}}\')');
+  }
+  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
+    throw new Error("--claims: a JSON object with device and/or tee");
+  }
+  return [{ name, claims: claims as CertificateClaimsSpec }];
+}
+
+/**
+ * `verigate dev-pki --out DIR [--client NAME [--claims JSON]]`: a throwaway PKI for
+ * trying verigate, optionally with one more client carrying the given claims.
+ */
+export async function runDevPki(
+  out: string,
+  client?: string,
+  claimsJson?: string,
+): Promise<number> {
+  const files = await writeDevPki(out, { extraClients: extraClient(client, claimsJson) });
   console.log(`dev PKI written to ${files.dir} (throwaway: never use it in production)
   CA (tls.clientCAs, curl --cacert):  ${files.ca}
   CRL (tls.crl):                      ${files.crl}
@@ -19,5 +44,10 @@ export async function runDevPki(out: string): Promise<number> {
   dev attestation service JWKS (issuers[].jwks.file):
                                       ${files.attestationService.jwks}
   a dev attestation token for carol:  npx verigate dev-token --pki ${files.dir} --client carol`);
+  if (client !== undefined) {
+    console.log(`  client ${client} (from the dev attestation CA):
+                                      ${files.clients[client]?.cert ?? ""}
+                                      ${files.clients[client]?.key ?? ""}`);
+  }
   return 0;
 }

@@ -12,8 +12,10 @@ const USAGE = `verigate: a zero-trust access proxy
 usage:
   verigate serve --config FILE     run the proxy (SIGTERM/SIGINT drain and exit)
   verigate check --config FILE     validate and compile a config (exit 0, or 1 with path: problem lines)
-  verigate dev-pki --out DIR       make a throwaway CA, server and client certificates, and a
-                                   throwaway attestation service
+  verigate dev-pki --out DIR [--client NAME [--claims JSON]]
+                                   make a throwaway CA, server and client certificates, and a
+                                   throwaway attestation service; --client adds one more client
+                                   whose certificate carries the claims {"device":{..},"tee":{..}}
   verigate dev-token --pki DIR --client NAME [--platform sev-snp|tdx] [--measurement HEX]
                    [--debug] [--nonce N] [--unbound] [--lifetime SECONDS]
                                    print a dev attestation token bound to NAME's certificate
@@ -36,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
       nonce: { type: "string" },
       unbound: { type: "boolean" },
       lifetime: { type: "string" },
+      claims: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -51,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     case "check":
       return runCheck(need("config"));
     case "dev-pki":
-      return runDevPki(need("out"));
+      return runDevPki(need("out"), values.client, values.claims);
     case "dev-token":
       return runDevToken({ ...values, pki: need("pki"), client: need("client") });
     case "quickstart":

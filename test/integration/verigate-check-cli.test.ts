@@ -1,11 +1,19 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { X509Certificate } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimsFromCertificate } from "../../src/claims/certificate-claims.js";
 import { createTestPki, writeTestPki, type TestPkiFiles } from "../support/pki.js";
+
+/** The DER certificates of a PEM chain file, leaf first. */
+function certificatesIn(pem: string): Buffer[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((block) => new X509Certificate(block).raw);
+}
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
@@ -80,6 +88,53 @@ routes:
 });
 
 describe("verigate dev-pki", () => {
+  it("issues an extra client whose certificate carries the given claims, vouched for by the dev attestation CA", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "verigate-devpki-"));
+    try {
+      const claims = {
+        tee: { platform: "tdx", measurement: "cd".repeat(48), debug: true },
+        device: { managed: false },
+      };
+      const result = await verigate(
+        "dev-pki",
+        "--out",
+        dir,
+        "--client",
+        "dave",
+        "--claims",
+        JSON.stringify(claims),
+      );
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(join(dir, "dave.pem"));
+      const chain = certificatesIn(await readFile(join(dir, "dave.pem"), "utf8"));
+      const attestationCa = new X509Certificate(await readFile(join(dir, "attestation-ca.pem")));
+      const vouching = [
+        { name: "att", kind: "attestation" as const, cas: [attestationCa] },
+        { name: "dev", kind: "posture" as const, cas: [attestationCa] },
+      ];
+      const found = claimsFromCertificate(chain, vouching, Date.now());
+      expect(found.tee).toMatchObject({
+        platform: "tdx",
+        measurement: "cd".repeat(48),
+        debug: true,
+        issuer: "att",
+      });
+      expect(found.device).toMatchObject({ managed: false, issuer: "dev" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses --claims that are not a JSON object, or without --client", async () => {
+    expect(
+      (await verigate("dev-pki", "--out", "/nonexistent/x", "--client", "x", "--claims", "nope"))
+        .stderr,
+    ).toContain("--claims: not JSON");
+    expect(
+      (await verigate("dev-pki", "--out", "/nonexistent/x", "--claims", "{}")).stderr,
+    ).toContain("--claims needs --client");
+  });
+
   it("writes a PKI that verigate check accepts in a config", async () => {
     const dir = await mkdtemp(join(tmpdir(), "verigate-devpki-"));
     try {

@@ -1,4 +1,3 @@
-import type { CertificateClaimsSpec } from "../dev-pki/certificate-authority.js";
 import { writeDevPki, type ExtraDevClient } from "../dev-pki/write-dev-pki.js";
 
 /** `--client NAME --claims JSON`: one more client, from the dev attestation CA, with those claims. */
@@ -15,7 +14,7 @@ function extraClient(name: string | undefined, claimsJson: string | undefined): 
   if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
     throw new Error("--claims: a JSON object with device and/or tee");
   }
-  return [{ name, claims: claims as CertificateClaimsSpec }];
+  return [{ name, claims: claims }];
 }
 
 /**

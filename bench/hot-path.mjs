@@ -1,0 +1,146 @@
+// Micro-benchmarks of verigate's per-request work, on the built code (npm run build first):
+//   node bench/hot-path.mjs
+// Each figure is the median of 5 rounds of timed loops after a warm-up; the machine is
+// shared and noisy, so read them as orders of magnitude and compare runs, not absolutes.
+import { createHash, X509Certificate } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { identityFromCertificate } from "../dist/claims/certificate-identity.js";
+import { verifyToken } from "../dist/claims/tokens/verify-token.js";
+import { TokenVerifier } from "../dist/claims/tokens/token-verifier.js";
+import { localKeySource } from "../dist/claims/tokens/key-source.js";
+import { compilePolicy } from "../dist/policy/compile-policy.js";
+import { canonicalizeTarget } from "../dist/proxy/canonical-path.js";
+import { buildRouteTable } from "../dist/proxy/route-table.js";
+import { createCertificateAuthority } from "../dist/dev-pki/certificate-authority.js";
+
+function measure(name, iterations, fn) {
+  for (let i = 0; i < iterations; i++) fn(i); // warm-up: let the JIT settle
+  const rounds = [];
+  for (let r = 0; r < 5; r++) {
+    const start = performance.now();
+    for (let i = 0; i < iterations; i++) fn(i);
+    rounds.push(((performance.now() - start) * 1000) / iterations);
+  }
+  rounds.sort((a, b) => a - b);
+  console.log(
+    `${name.padEnd(52)} ${rounds[2].toFixed(2).padStart(9)} us/op  (min ${rounds[0].toFixed(2)}, max ${rounds[4].toFixed(2)})`,
+  );
+}
+
+async function measureAsync(name, iterations, fn) {
+  for (let i = 0; i < Math.min(iterations, 200); i++) await fn(i);
+  const rounds = [];
+  for (let r = 0; r < 5; r++) {
+    const start = performance.now();
+    for (let i = 0; i < iterations; i++) await fn(i);
+    rounds.push(((performance.now() - start) * 1000) / iterations);
+  }
+  rounds.sort((a, b) => a - b);
+  console.log(
+    `${name.padEnd(52)} ${rounds[2].toFixed(2).padStart(9)} us/op  (min ${rounds[0].toFixed(2)}, max ${rounds[4].toFixed(2)})`,
+  );
+}
+
+// Path canonicalization.
+measure("canonicalizeTarget, canonical path", 200_000, () =>
+  canonicalizeTarget("/api/v1/users/42?x=1"),
+);
+measure("canonicalizeTarget, path needing rewrite", 200_000, () =>
+  canonicalizeTarget("/api//v1/./users/%7Ebob/../42"),
+);
+
+// Route lookup over 1,000 routes on 100 hosts.
+const entries = [];
+for (let i = 0; i < 1000; i++)
+  entries.push({
+    host: `app${i % 100}.corp.test`,
+    pathPrefix: `/svc${i}/`,
+    value: i,
+    where: `routes[${i}]`,
+  });
+const { table } = buildRouteTable(entries);
+measure("route lookup, 1,000 routes", 200_000, (i) =>
+  table.lookup(`app${i % 100}.corp.test`, `/svc${i % 1000}/x/y`),
+);
+
+// Policy: one rule of 10 criteria, allowed (fast path) and denied (traced).
+const lists = new Map([["v3", ["ab".repeat(48)]]]);
+const { policy } = compilePolicy(
+  {
+    allow: [
+      {
+        "identity.groups": { has: "finance" },
+        "identity.spiffeId": { prefix: "spiffe://corp.test/" },
+        "device.managed": true,
+        "device.diskEncrypted": true,
+        "device.osVersion": { gte: "14.2" },
+        "tee.platform": { in: ["sev-snp", "tdx"] },
+        "tee.measurement": { inList: "v3" },
+        "tee.debug": false,
+        "tee.age": { lt: "5m" },
+        "request.sourceIp": { cidr: ["10.0.0.0/8"] },
+      },
+    ],
+  },
+  { path: "routes[0].policy", route: "bench", lists },
+);
+const claims = {
+  identity: { source: "certificate", groups: ["finance"], spiffeId: "spiffe://corp.test/u/a" },
+  device: { managed: true, diskEncrypted: true, osVersion: "14.3.1" },
+  tee: { platform: "sev-snp", measurement: "ab".repeat(48), debug: false, age: 1000 },
+  request: { method: "GET", path: "/", host: "a", sourceIp: "10.1.2.3", time: 0 },
+};
+const denied = { ...claims, tee: { ...claims.tee, debug: true } };
+measure("policy evaluate, 10 criteria, allow", 500_000, () => policy.evaluate(claims));
+measure("policy evaluate, 10 criteria, deny (with trace)", 200_000, () => policy.evaluate(denied));
+
+// Identity from a client certificate (once per connection).
+const ca = await createCertificateAuthority({ commonName: "bench CA" });
+const leaf = await ca.issue({
+  commonName: "alice",
+  emails: ["alice@corp.test"],
+  uris: ["spiffe://corp.test/user/alice"],
+});
+const der = new X509Certificate(leaf.certPem).raw;
+measure("identity from a certificate (per connection)", 5_000, () =>
+  identityFromCertificate(der, { allowMissingEku: false }),
+);
+
+// Token verification, ES256: cold (signature) and cached.
+const { privateKey, publicKey } = await generateKeyPair("ES256");
+const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }] };
+const issuer = {
+  name: "bench",
+  kind: "attestation",
+  header: "x-attestation-token",
+  keys: localKeySource(jwks, "bench"),
+  algorithms: ["ES256"],
+  issuer: "https://att.test",
+  audience: "verigate",
+  skewMs: 60_000,
+  maxAgeMs: undefined,
+  bindToClientCert: false,
+  groupsClaim: "groups",
+  profile: undefined,
+  requireNonce: false,
+  nonceClaim: undefined,
+};
+const now = Math.floor(Date.now() / 1000);
+const token = await new SignJWT({ x: 1 })
+  .setProtectedHeader({ alg: "ES256", kid: "k1" })
+  .setIssuer("https://att.test")
+  .setAudience("verigate")
+  .setIssuedAt(now)
+  .setExpirationTime(now + 3600)
+  .sign(privateKey);
+await measureAsync("token verify, ES256, cold (signature check)", 2_000, () =>
+  verifyToken(token, issuer, Date.now()),
+);
+const verifier = new TokenVerifier();
+await measureAsync("token verify, ES256, cached", 50_000, () =>
+  verifier.verify(token, issuer, Date.now()),
+);
+measure("sha256 of the token (cache key)", 200_000, () =>
+  createHash("sha256").update(token).digest("base64url"),
+);

@@ -4,9 +4,10 @@ import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { summarizeTrace, writeAuditLine, type AuditRecord } from "./audit/audit-record.js";
 import type { Logger } from "./audit/logger.js";
-import { buildClaims } from "./claims/build-claims.js";
+import { buildClaims, type ConnectionFacts } from "./claims/build-claims.js";
 import type { Claims, IdentityClaims } from "./claims/claims.js";
 import { connectionClaims } from "./claims/connection-claims.js";
+import type { AttestationTokenAuthority } from "./claims/evidence/attestation-token-authority.js";
 import type { NonceStore } from "./claims/nonces/nonce-store.js";
 import type { CompiledRoute, Snapshot } from "./config/snapshot.js";
 import { REASONS, statusForReasons, type ReasonCode } from "./policy/reasons.js";
@@ -15,6 +16,7 @@ import type { ForwardFailure, Forwarder, ForwardRequest } from "./proxy/forward.
 import { canonicalizeHost } from "./proxy/host.js";
 import { buildOutgoingHeaders } from "./proxy/outgoing-headers.js";
 import { sendDeny, sendDenyOnSocket, type DenyResponse } from "./respond/deny-response.js";
+import { ATTEST_PATH, serveAttest } from "./well-known/attest-endpoint.js";
 import {
   NONCE_PATH,
   serveNonce,
@@ -44,6 +46,8 @@ interface Verdict {
   readonly target: string;
   /** Token headers verigate consumed: never forwarded. */
   readonly consumedHeaders: readonly string[];
+  /** What the TLS connection proved (for verigate's own endpoints). */
+  readonly connection?: ConnectionFacts;
   readonly notes: readonly string[];
 }
 
@@ -53,6 +57,8 @@ export interface PipelineDeps {
   readonly forwarder: Forwarder;
   readonly logger: Logger;
   readonly nonces: NonceStore;
+  /** Signs and verifies verigate's own attestation tokens (POST /.well-known/verigate/attest). */
+  readonly authority: AttestationTokenAuthority;
   /** The clock, in milliseconds (injected so tests can move it). */
   readonly now: () => number;
 }
@@ -113,10 +119,6 @@ async function decide(
     host: host.host,
     target: target.query === "" ? target.path : `${target.path}?${target.query}`,
   };
-  if (target.path.startsWith(WELL_KNOWN_PREFIX)) {
-    return { ...verdict, effect: "allow", reasons: ["served-by-verigate"], isEndpoint: true };
-  }
-
   const connection = connectionClaims(
     socket,
     {
@@ -131,6 +133,15 @@ async function decide(
     claims: { identity: connection.identity, request: requestClaims },
     notes: connection.notes,
   };
+  if (target.path.startsWith(WELL_KNOWN_PREFIX)) {
+    return {
+      ...verdict,
+      effect: "allow",
+      reasons: ["served-by-verigate"],
+      isEndpoint: true,
+      connection,
+    };
+  }
   const route = snapshot.routeTable.lookup(host.host, target.path);
   if (route === undefined) return deny(["no-route"]);
   verdict = { ...verdict, route };
@@ -139,6 +150,9 @@ async function decide(
     issuers: snapshot.issuers.tokens,
     verifier: snapshot.tokens,
     nonces: deps.nonces,
+    evidence: snapshot.issuers.evidence,
+    evidenceCache: snapshot.evidenceCache,
+    authority: deps.authority,
   };
   const built = await buildClaims(req.headers, connection, requestClaims, sources, now);
   if (!built.ok) return deny([built.reason], { detail: built.detail });
@@ -258,6 +272,48 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     };
   }
 
+  /** verigate's own endpoints under /.well-known/verigate/: never routed, always audited. */
+  async function serveEndpoint(
+    snapshot: Snapshot,
+    req: IncomingMessage,
+    res: ServerResponse,
+    verdict: Verdict,
+    requestId: string,
+    started: number,
+  ): Promise<void> {
+    const path = verdict.claims.request.path;
+    if (path === ATTEST_PATH && verdict.connection !== undefined) {
+      const outcome = await serveAttest(req, res, {
+        connection: verdict.connection,
+        evidence: snapshot.issuers.evidence,
+        evidenceCache: snapshot.evidenceCache,
+        nonces: deps.nonces,
+        authority: deps.authority,
+        now: deps.now(),
+        requestId,
+      });
+      const claims =
+        outcome.tee === undefined ? verdict.claims : { ...verdict.claims, tee: outcome.tee };
+      const effect = outcome.status === 200 ? "allow" : "deny";
+      audit(
+        snapshot,
+        { ...verdict, effect, reasons: outcome.reasons, claims },
+        requestId,
+        started,
+        {
+          status: outcome.status,
+          ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
+        },
+      );
+      return;
+    }
+    const status =
+      path === NONCE_PATH
+        ? await serveNonce(req, res, deps.nonces, requestId)
+        : serveUnknownEndpoint(res, requestId);
+    audit(snapshot, verdict, requestId, started, { status });
+  }
+
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
@@ -267,12 +323,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const route = verdict.route;
 
     if (verdict.isEndpoint && verdict.effect === "allow") {
-      const path = verdict.claims.request.path;
-      const status =
-        path === NONCE_PATH
-          ? await serveNonce(req, res, deps.nonces, requestId)
-          : serveUnknownEndpoint(res, requestId);
-      audit(snapshot, verdict, requestId, started, { status });
+      await serveEndpoint(snapshot, req, res, verdict, requestId, started);
       return;
     }
     if (verdict.effect === "deny" || route === undefined) {

@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream";
 import { createAdminServer } from "./admin/admin-server.js";
 import type { Logger } from "./audit/logger.js";
 import type { Snapshot } from "./config/snapshot.js";
+import { AttestationTokenAuthority } from "./claims/evidence/attestation-token-authority.js";
 import { createMemoryNonceStore } from "./claims/nonces/nonce-store.js";
 import { createPipeline } from "./pipeline.js";
 import { createForwarder } from "./proxy/forward.js";
@@ -42,19 +43,33 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, logger:
   }
 }
 
-/** Wires the pieces: listener, pipeline, forwarder, admin endpoints. */
-export function createGateway(snapshot: Snapshot, logger: Logger): Gateway {
+/** Test seams; production uses the real clock. */
+export interface GatewayOptions {
+  /** The clock, in milliseconds: real attestation vectors need a fixed "now". */
+  readonly now?: () => number;
+}
+
+export function createGateway(
+  snapshot: Snapshot,
+  logger: Logger,
+  options: GatewayOptions = {},
+): Gateway {
   const current = snapshot;
   let listening = false;
   const forwarder = createForwarder();
   // Nonces outlive config reloads: a client between challenge and token keeps its nonce.
-  const nonces = createMemoryNonceStore({ ttlMs: current.limits.nonceTtl });
+  const nonces = createMemoryNonceStore({
+    ttlMs: current.limits.nonceTtl,
+    now: options.now ?? Date.now,
+  });
+  const authority = new AttestationTokenAuthority();
   const pipeline = createPipeline({
     snapshot: () => current,
     forwarder,
     logger,
     nonces,
-    now: Date.now,
+    authority,
+    now: options.now ?? Date.now,
   });
 
   const proxyServer: HttpsServer = createServer(listenerOptions(current));

@@ -2,6 +2,14 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { JWTPayload } from "jose";
 import type { ReasonCode } from "../policy/reasons.js";
 import type { Claims, DeviceClaims, IdentityClaims, RequestClaims, TeeClaims } from "./claims.js";
+import type { AttestationTokenAuthority } from "./evidence/attestation-token-authority.js";
+import {
+  teeFromEvidence,
+  type EvidenceCache,
+  type EvidenceRefusal,
+} from "./evidence/evidence-claims.js";
+import { parseEvidenceHeader } from "./evidence/evidence-envelope.js";
+import type { EvidenceIssuer } from "./evidence/evidence-issuer.js";
 import type { NonceStore } from "./nonces/nonce-store.js";
 import { readClaimPath } from "./profiles/claim-values.js";
 import {
@@ -21,13 +29,56 @@ export interface ConnectionFacts {
   readonly tee?: TeeClaims;
   /** Notes for the audit line: certificate claims ignored, and why. */
   readonly notes: readonly string[];
+  /** The verified client certificate's DER SubjectPublicKeyInfo: what evidence binds to. */
+  readonly spki?: Buffer;
 }
 
-/** Where signed tokens are checked, shared by every request of a snapshot. */
-export interface TokenSources {
+/** Where signed tokens and raw evidence are checked, shared by every request of a snapshot. */
+export interface ClaimSources {
   readonly issuers: readonly TokenIssuer[];
   readonly verifier: TokenVerifier;
   readonly nonces: NonceStore;
+  readonly evidence: readonly EvidenceIssuer[];
+  readonly evidenceCache: EvidenceCache;
+  /** verigate's own attestation tokens (x-verigate-attestation), from POST /.well-known/verigate/attest. */
+  readonly authority: AttestationTokenAuthority;
+}
+
+/** The headers verigate reads evidence and its own attestation tokens from. */
+export const EVIDENCE_HEADER = "x-tee-evidence";
+export const ATTESTATION_TOKEN_HEADER = "x-verigate-attestation";
+
+/**
+ * TEE claims verigate verified itself, from its own attestation token or from raw
+ * evidence in the request; undefined when the request carries neither.
+ */
+async function teeVerifiedByVerigate(
+  headers: IncomingHttpHeaders,
+  connection: ConnectionFacts,
+  sources: ClaimSources,
+  now: number,
+): Promise<{ tee: TeeClaims; consumed: string } | EvidenceRefusal | undefined> {
+  const own = headers[ATTESTATION_TOKEN_HEADER];
+  if (typeof own === "string" && own !== "") {
+    const tee = await sources.authority.verify(own, connection.identity.certFingerprint, now);
+    return "reason" in tee ? tee : { tee, consumed: ATTESTATION_TOKEN_HEADER };
+  }
+  const raw = headers[EVIDENCE_HEADER];
+  if (typeof raw !== "string" || raw === "") return undefined;
+  const envelope = parseEvidenceHeader(raw);
+  if (typeof envelope === "string") return { reason: "evidence-invalid", detail: envelope };
+  const issuer = sources.evidence.find((candidate) => candidate.platform === envelope.platform);
+  if (issuer === undefined)
+    return {
+      reason: "evidence-invalid",
+      detail: `no issuer verifies ${envelope.platform} evidence`,
+    };
+  const tee = await teeFromEvidence(envelope, issuer, sources.evidenceCache, {
+    spki: connection.spki,
+    nonces: sources.nonces,
+    now,
+  });
+  return "reason" in tee ? tee : { tee, consumed: EVIDENCE_HEADER };
 }
 
 export type ClaimsResult =
@@ -81,7 +132,7 @@ function redeemNonce(issuer: TokenIssuer, nonces: NonceStore): FirstUseCheck {
         : undefined;
     }
     const redeemed = await nonces.redeem(nonce, tokenId);
-    return redeemed
+    return redeemed !== undefined
       ? undefined
       : { reason: "nonce-invalid", detail: `${issuer.name}: unknown, expired or replayed nonce` };
   };
@@ -99,9 +150,19 @@ export async function buildClaims(
   headers: IncomingHttpHeaders,
   connection: ConnectionFacts,
   request: RequestClaims,
-  sources: TokenSources,
+  sources: ClaimSources,
   now: number,
 ): Promise<ClaimsResult> {
+  // TEE claims verigate verified itself come first, before any vendor's token.
+  const ownTee = await teeVerifiedByVerigate(headers, connection, sources, now);
+  if (ownTee !== undefined && "reason" in ownTee) {
+    return {
+      ok: false,
+      reason: ownTee.reason,
+      detail: ownTee.detail,
+      identity: connection.identity,
+    };
+  }
   const present = sources.issuers.flatMap((issuer) => {
     const token = tokenIn(headers, issuer);
     return token === undefined ? [] : [{ issuer, token }];
@@ -142,7 +203,7 @@ export async function buildClaims(
   }
 
   device ??= connection.device;
-  tee ??= connection.tee;
+  tee = ownTee?.tee ?? tee ?? connection.tee;
   return {
     ok: true,
     claims: {
@@ -151,7 +212,10 @@ export async function buildClaims(
       ...(device === undefined ? {} : { device }),
       ...(tee === undefined ? {} : { tee }),
     },
-    consumedHeaders: present.map(({ issuer }) => issuer.header),
+    consumedHeaders: [
+      ...present.map(({ issuer }) => issuer.header),
+      ...(ownTee === undefined ? [] : [ownTee.consumed]),
+    ],
     notes: connection.notes,
   };
 }

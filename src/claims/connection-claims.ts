@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
 import type { ReasonCode } from "../policy/reasons.js";
 import { readVerifiedPeer } from "../tls/verified-peer.js";
@@ -63,9 +64,14 @@ function identify(socket: TLSSocket, context: ConnectionContext, now: number): C
   }
   // Device and TEE claims ride in the certificate only where an issuer's CA vouches for them.
   const { device, tee, notes } = claimsFromCertificate(peerChain(socket), context.vouching, now);
+  const spki = new X509Certificate(peer.certificate).publicKey.export({
+    type: "spki",
+    format: "der",
+  });
   return {
     identity: result.identity,
     notes,
+    spki,
     ...(device === undefined ? {} : { device }),
     ...(tee === undefined ? {} : { tee }),
   };

@@ -4,6 +4,7 @@ import { canonicalizeRouteHost } from "../proxy/host.js";
 import { buildRouteTable, type RouteTableEntry } from "../proxy/route-table.js";
 import { parseUpstream } from "../proxy/upstream.js";
 import { checkTlsMaterial } from "../tls/tls-material.js";
+import { EvidenceCache } from "../claims/evidence/evidence-claims.js";
 import { TokenVerifier } from "../claims/tokens/token-verifier.js";
 import { ConfigFiles } from "./config-files.js";
 import { compileIssuers } from "./compile-issuers.js";
@@ -93,6 +94,7 @@ export async function compileConfig(
     config.issuers,
     config.limits,
     files,
+    now.getTime(),
   );
   problems.push(...issuerProblems);
 
@@ -136,6 +138,7 @@ export async function compileConfig(
     limits: config.limits,
     issuers,
     tokens: new TokenVerifier(),
+    evidenceCache: new EvidenceCache(),
     routes: compiled,
     routeTable: table,
   };

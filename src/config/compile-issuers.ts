@@ -9,15 +9,19 @@ import {
   remoteKeySource,
   type KeySource,
 } from "../claims/tokens/key-source.js";
+import type { EvidenceIssuer } from "../claims/evidence/evidence-issuer.js";
 import type { TokenIssuer } from "../claims/tokens/token-issuer.js";
+import { compileEvidenceIssuer } from "./compile-evidence-issuer.js";
 import type { ConfigFiles } from "./config-files.js";
 import type { ConfigProblem } from "./config-problem.js";
 import type { IssuerDocument, LimitsDocument } from "./schema.js";
 
-/** The issuers of a config, compiled: CAs that vouch for certificate claims, and token verifiers. */
+/** The issuers of a config, compiled: CAs that vouch for certificate claims, token verifiers, evidence verifiers. */
 export interface CompiledIssuers {
   readonly vouching: readonly VouchingIssuer[];
   readonly tokens: readonly TokenIssuer[];
+  /** At most one per platform: the envelope's `platform` picks it. */
+  readonly evidence: readonly EvidenceIssuer[];
 }
 
 const DEFAULT_HEADERS = {
@@ -238,10 +242,12 @@ export async function compileIssuers(
   docs: readonly IssuerDocument[],
   limits: LimitsDocument,
   files: ConfigFiles,
+  now: number,
 ): Promise<{ issuers: CompiledIssuers; problems: ConfigProblem[] }> {
   const problems: ConfigProblem[] = [];
   const vouching: VouchingIssuer[] = [];
   const tokens: TokenIssuer[] = [];
+  const evidence: EvidenceIssuer[] = [];
   const names = new Set<string>();
   const headers = new Map<string, string>();
   for (const [i, doc] of docs.entries()) {
@@ -249,12 +255,32 @@ export async function compileIssuers(
     if (names.has(doc.name))
       problems.push({ path: `${where}.name`, message: `duplicate issuer name "${doc.name}"` });
     names.add(doc.name);
-    if ((doc.ca === undefined) === (doc.jwks === undefined)) {
+    const sources = [doc.ca, doc.jwks, doc.evidence].filter(
+      (source) => source !== undefined,
+    ).length;
+    if (sources !== 1) {
       problems.push({
         path: where,
-        message: "needs exactly one of ca (claims in client certificates) or jwks (signed tokens)",
+        message:
+          "needs exactly one of ca (claims in client certificates), jwks (signed tokens) or evidence (raw TEE evidence)",
       });
       continue;
+    }
+    if (doc.evidence !== undefined) {
+      const issuer = await compileEvidenceIssuer(doc, where, files, problems, now);
+      if (issuer === undefined) continue;
+      if (evidence.some((other) => other.platform === issuer.platform)) {
+        problems.push({
+          path: `${where}.evidence`,
+          message: `another issuer already verifies ${issuer.platform} evidence`,
+        });
+      }
+      evidence.push(issuer);
+      continue;
+    }
+    for (const key of ["roots", "collateral", "minimumTcb"] as const) {
+      if (doc[key] !== undefined)
+        problems.push({ path: `${where}.${key}`, message: "only for evidence issuers" });
     }
     if (doc.ca !== undefined) {
       const issuer = await compileCaIssuer(doc, where, doc.ca, files, problems);
@@ -273,5 +299,5 @@ export async function compileIssuers(
     headers.set(issuer.header, where);
     tokens.push(issuer);
   }
-  return { issuers: { vouching, tokens }, problems };
+  return { issuers: { vouching, tokens, evidence }, problems };
 }

@@ -15,10 +15,16 @@ export class ConfigFiles {
   }
 
   async read(path: string, where: string): Promise<string | undefined> {
+    const bytes = await this.readBytes(path, where);
+    return bytes?.toString("utf8");
+  }
+
+  /** Reads a file as bytes (a DER CRL is not text). */
+  async readBytes(path: string, where: string): Promise<Buffer | undefined> {
     const full = resolve(this.#base, path);
     try {
-      const content = await readFile(full, "utf8");
-      this.#hash.update(`\0${full}\0${content}`);
+      const content = await readFile(full);
+      this.#hash.update(`\0${full}\0`).update(content);
       return content;
     } catch (error: unknown) {
       const code = (error as NodeJS.ErrnoException).code ?? "unreadable";

@@ -126,6 +126,33 @@ const issuerSchema = z.strictObject({
   profile: z.enum(ATTESTATION_PROFILE_NAMES).optional(),
   /** generic profile: tee attribute -> claim path (checked by the profile compiler). */
   claims: z.unknown().optional(),
+  /** Raw evidence this issuer verifies itself, up to pinned vendor roots (kind attestation). */
+  evidence: z.enum(["sev-snp", "tdx", "nitro"]).optional(),
+  /** evidence: PEM files replacing the shipped vendor roots (AMD ARKs, the Intel SGX Root CA, the AWS Nitro root). */
+  roots: z.array(filePath).min(1).optional(),
+  /**
+   * evidence tdx: Intel PCS collateral files, read and verified at load time (never
+   * fetched on the request path). All seven parts: a TCB check without revocation
+   * would silently trust a revoked platform.
+   */
+  collateral: z
+    .strictObject({
+      tcbInfo: filePath,
+      tcbInfoIssuerChain: filePath,
+      qeIdentity: filePath,
+      qeIdentityIssuerChain: filePath,
+      pckCrl: filePath,
+      pckCrlIssuerChain: filePath,
+      rootCaCrl: filePath,
+    })
+    .optional(),
+  /** evidence sev-snp: lowest acceptable reported TCB per component (bootloader, tee, snp, microcode, fmc). */
+  minimumTcb: z
+    .record(
+      z.enum(["bootloader", "tee", "snp", "microcode", "fmc"]),
+      z.number().int().min(0).max(255),
+    )
+    .optional(),
   /** A token must echo a nonce from POST /.well-known/verigate/nonce. */
   requireNonce: z.boolean().default(false),
   /** Where the token echoes the nonce, when the profile does not know (dotted claim path). */

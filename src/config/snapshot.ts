@@ -1,3 +1,4 @@
+import type { EvidenceCache } from "../claims/evidence/evidence-claims.js";
 import type { TokenVerifier } from "../claims/tokens/token-verifier.js";
 import type { CompiledPolicy } from "../policy/compile-policy.js";
 import type { CompiledIssuers } from "./compile-issuers.js";
@@ -35,6 +36,8 @@ export interface Snapshot {
   readonly issuers: CompiledIssuers;
   /** Verified tokens of this snapshot's issuers, remembered until they expire. */
   readonly tokens: TokenVerifier;
+  /** Verified raw evidence of this snapshot's evidence issuers, remembered by hash. */
+  readonly evidenceCache: EvidenceCache;
   readonly routes: readonly CompiledRoute[];
   readonly routeTable: RouteTable<CompiledRoute>;
 }

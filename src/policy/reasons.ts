@@ -53,6 +53,8 @@ export const REASONS = {
   "nonce-invalid": { status: 401, category: AUTH, about: "a token's nonce is unknown, expired or already used by another token, or missing where required" },
   "attestation-invalid": { status: 401, category: AUTH, about: "a verified attestation token's claims do not fit its profile" },
   "posture-invalid": { status: 401, category: AUTH, about: "a verified posture token's claims have the wrong types" },
+  "evidence-invalid": { status: 401, category: AUTH, about: "raw TEE evidence failed verification: format, signature, certificate chain or pinned root" },
+  "evidence-not-bound": { status: 401, category: AUTH, about: "raw TEE evidence does not bind a verigate nonce to this client certificate's key (or must and has no nonce)" },
   "key-source-unavailable": { status: 503, category: "unavailable", about: "the keys needed to verify a token could not be fetched; denied" },
   // The request itself.
   "malformed-request": { status: 400, category: "bad-request", about: "the request is ambiguous or malformed (path, Host, headers)" },

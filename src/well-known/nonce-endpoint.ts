@@ -1,27 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NonceStore } from "../claims/nonces/nonce-store.js";
+import { sendJson } from "./send-json.js";
 
 /** verigate's own endpoints on the proxy listener; requests here never reach an upstream. */
 export const WELL_KNOWN_PREFIX = "/.well-known/verigate/";
 export const NONCE_PATH = `${WELL_KNOWN_PREFIX}nonce`;
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  requestId: string,
-  extra: Record<string, string> = {},
-): void {
-  const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    "cache-control": "no-store",
-    "x-request-id": requestId,
-    ...extra,
-  });
-  res.end(text);
-}
 
 /**
  * `POST /.well-known/verigate/nonce`: a fresh single-use nonce that an

@@ -31,6 +31,8 @@ export interface HarnessOptions {
   readonly tls?: string;
   /** Whether `tls.crl` names the test CRL (which revokes `clients.revoked`). Default true. */
   readonly crl?: boolean;
+  /** The gateway's clock (ms); real attestation vectors need a fixed "now". */
+  readonly now?: () => number;
   /** Serve the echo upstream over TLS with the test server certificate (`{{upstreamCA}}` names its CA file). */
   readonly upstreamTls?: boolean;
 }
@@ -69,7 +71,11 @@ ${fill(options.routes)}
   await writeFile(configFile, yaml);
   const snapshot = await loadSnapshot(configFile);
   const audit = new AuditCapture();
-  const gateway = createGateway(snapshot, createLogger({ destination: audit }));
+  const gateway = createGateway(
+    snapshot,
+    createLogger({ destination: audit }),
+    options.now === undefined ? {} : { now: options.now },
+  );
   const { port, adminPort } = await gateway.listen();
   return {
     pki,

@@ -25,7 +25,7 @@ describe("documentation kept in step with the code", () => {
     expect(documented).toEqual(actual);
   });
 
-  it("config/verigate.schema.json is what `verigate schema` prints (regenerate it with that command)", () => {
+  it("config/verigate.schema.json is what `verigate schema` prints (regenerate: npm run docs)", () => {
     expect(readFileSync(root("config/verigate.schema.json"), "utf8")).toBe(renderConfigSchema());
   });
 });

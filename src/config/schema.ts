@@ -148,7 +148,7 @@ const issuerSchema = z.strictObject({
     .optional(),
   /** evidence sev-snp: lowest acceptable reported TCB per component (bootloader, tee, snp, microcode, fmc). */
   minimumTcb: z
-    .record(
+    .partialRecord(
       z.enum(["bootloader", "tee", "snp", "microcode", "fmc"]),
       z.number().int().min(0).max(255),
     )

@@ -37,7 +37,9 @@ export function createMemoryNonceStore(options: {
     },
     redeem(nonce, tokenId) {
       const entry = nonces.get(nonce);
-      if (entry === undefined) return Promise.resolve(undefined);
+      // Expiry by the store's clock (injected in tests); the cache's own TTL only bounds memory.
+      if (entry === undefined || now() - entry.issuedAt > options.ttlMs)
+        return Promise.resolve(undefined);
       if (entry.redeemedBy === "") {
         // Keep the original expiry: redeeming must not extend a nonce's life.
         nonces.set(nonce, { redeemedBy: tokenId, issuedAt: entry.issuedAt }, { noUpdateTTL: true });

@@ -130,4 +130,39 @@ describe("config compilation", () => {
       ]),
     );
   });
+
+  it("reports evidence issuer mistakes by path, and compiles the shipped vendor roots", async () => {
+    const issuers = (yaml: string): string => config({}, `issuers:\n${yaml}\n${ROUTE}`);
+    expect(
+      await problemsOf(
+        issuers(`  - { name: a, kind: attestation, evidence: sev-snp, jwks: { file: x.json } }
+  - { name: b, kind: posture, evidence: nitro, issuer: https://x, collateral: { tcbInfo: t, tcbInfoIssuerChain: t, qeIdentity: q, qeIdentityIssuerChain: q, pckCrl: p, pckCrlIssuerChain: p, rootCaCrl: r } }
+  - { name: c, kind: attestation, evidence: tdx, minimumTcb: { snp: 1 }, roots: [missing-root.pem] }
+  - { name: d, kind: attestation, evidence: sev-snp }
+  - { name: e, kind: attestation, evidence: sev-snp }`),
+      ),
+    ).toEqual([
+      'issuers[2].roots[0]: cannot read "missing-root.pem" (ENOENT)',
+      "issuers[0]: needs exactly one of ca (claims in client certificates), jwks (signed tokens) or evidence (raw TEE evidence)",
+      "issuers[1].issuer: not for evidence issuers",
+      "issuers[1].kind: evidence issuers are of kind attestation",
+      "issuers[1].collateral: only for evidence: tdx",
+      "issuers[2].minimumTcb: only for evidence: sev-snp",
+      "issuers[4].evidence: another issuer already verifies sev-snp evidence",
+    ]);
+    const file = join(dir, "evidence-ok.yaml");
+    await writeFile(
+      file,
+      issuers(`  - { name: snp, kind: attestation, evidence: sev-snp, bindToClientCert: true }
+  - { name: tdx, kind: attestation, evidence: tdx }
+  - { name: nitro, kind: attestation, evidence: nitro }`),
+    );
+    const snapshot = await loadSnapshot(file);
+    expect(snapshot.issuers.evidence.map((issuer) => issuer.platform)).toEqual([
+      "sev-snp",
+      "tdx",
+      "nitro",
+    ]);
+    for (const route of snapshot.routes) route.upstream.agent.destroy();
+  });
 });

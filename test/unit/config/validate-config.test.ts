@@ -97,3 +97,13 @@ describe("config validation", () => {
     expect(problems[0]).toMatch(expected);
   });
 });
+
+describe("evidence issuer keys", () => {
+  it("accepts a partial minimumTcb and refuses unknown TCB components", () => {
+    const partial = `${TLS}\nissuers: [ { name: snp, kind: attestation, evidence: sev-snp, minimumTcb: { snp: 20 } } ]\n${ROUTE}`;
+    expect(problemsOf(partial)).toEqual([]);
+    const unknown = `${TLS}\nissuers: [ { name: snp, kind: attestation, evidence: sev-snp, minimumTcb: { ucode: 1 } } ]\n${ROUTE}`;
+    expect(problemsOf(unknown)).toHaveLength(1);
+    expect(problemsOf(unknown)[0]).toMatch(/^issuers\[0\]\.minimumTcb/);
+  });
+});

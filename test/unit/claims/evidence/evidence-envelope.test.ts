@@ -126,3 +126,21 @@ describe("verigate's own attestation tokens", () => {
     });
   });
 });
+
+describe("the memory nonce store", () => {
+  it("expires nonces by its own clock, redeems once per token, and answers the issue time", async () => {
+    const { createMemoryNonceStore } = await import("../../../../src/claims/nonces/nonce-store.js");
+    let now = 1_000_000;
+    const store = createMemoryNonceStore({ ttlMs: 120_000, now: () => now });
+    const { nonce, expiresIn } = await store.issue();
+    expect(expiresIn).toBe(120);
+    now += 60_000;
+    expect(await store.redeem(nonce, "token-a")).toEqual({ issuedAt: 1_000_000 });
+    expect(await store.redeem(nonce, "token-a")).toEqual({ issuedAt: 1_000_000 });
+    expect(await store.redeem(nonce, "token-b")).toBeUndefined();
+    const late = await store.issue();
+    now += 120_001;
+    expect(await store.redeem(late.nonce, "token-c")).toBeUndefined();
+    expect(await store.redeem("never-issued", "token-d")).toBeUndefined();
+  });
+});

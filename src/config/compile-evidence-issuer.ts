@@ -36,6 +36,13 @@ async function readAll(
   return texts;
 }
 
+/** A CRL file as the collateral loader takes it: PEM as text, DER as bytes. */
+function asCrlSource(bytes: Buffer | undefined): Buffer | string | undefined {
+  if (bytes === undefined) return undefined;
+  const head = bytes.subarray(0, 64).toString("latin1").trimStart();
+  return head.startsWith("-----BEGIN") ? bytes.toString("utf8") : bytes;
+}
+
 async function tdxVerifier(
   doc: IssuerDocument,
   where: string,
@@ -64,9 +71,9 @@ async function tdxVerifier(
       files.read(paths.qeIdentityIssuerChain, `${at}.qeIdentityIssuerChain`),
       files.read(paths.pckCrlIssuerChain, `${at}.pckCrlIssuerChain`),
     ]);
-  // CRLs may be DER: bytes, not text.
-  const pckCrl = await files.readBytes(paths.pckCrl, `${at}.pckCrl`);
-  const rootCaCrl = await files.readBytes(paths.rootCaCrl, `${at}.rootCaCrl`);
+  // CRLs come as DER (bytes) or PEM (text), as Intel's PCS serves them.
+  const pckCrl = asCrlSource(await files.readBytes(paths.pckCrl, `${at}.pckCrl`));
+  const rootCaCrl = asCrlSource(await files.readBytes(paths.rootCaCrl, `${at}.rootCaCrl`));
   if (
     tcbInfo === undefined ||
     tcbInfoIssuerChain === undefined ||

@@ -25,8 +25,13 @@ export interface HarnessOptions {
   readonly routes: string;
   /** Extra top-level YAML (limits, measurements, issuers...); `{{...}}` placeholders as in `routes`. */
   readonly extra?: string;
-  /** Files written beside the config first (name -> content), e.g. a JWKS for an issuer's `jwks.file`. */
-  readonly files?: Readonly<Record<string, string>>;
+  /** Files written beside the config first (name -> content, text or bytes), e.g. a JWKS for `jwks.file`. */
+  readonly files?: Readonly<Record<string, string | Uint8Array>>;
+  /**
+   * When the config is compiled (default now). TDX collateral is checked for
+   * staleness at load; real vectors' collateral needs a load time inside its window.
+   */
+  readonly loadedAt?: Date;
   /** Extra keys under `tls:` (indented two spaces). */
   readonly tls?: string;
   /** Whether `tls.crl` names the test CRL (which revokes `clients.revoked`). Default true. */
@@ -69,7 +74,7 @@ ${fill(options.extra ?? "")}
 ${fill(options.routes)}
 `;
   await writeFile(configFile, yaml);
-  const snapshot = await loadSnapshot(configFile);
+  const snapshot = await loadSnapshot(configFile, options.loadedAt);
   const audit = new AuditCapture();
   const gateway = createGateway(
     snapshot,

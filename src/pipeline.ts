@@ -119,12 +119,13 @@ async function decide(
     host: host.host,
     target: target.query === "" ? target.path : `${target.path}?${target.query}`,
   };
-  const connection = connectionClaims(
+  const connection = await connectionClaims(
     socket,
     {
       revision: snapshot.revision,
       allowMissingEku: snapshot.tls.allowMissingEku,
       vouching: snapshot.issuers.vouching,
+      evidence: snapshot.issuers.evidence,
     },
     now,
   );

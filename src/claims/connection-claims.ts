@@ -6,6 +6,8 @@ import type { ConnectionFacts } from "./build-claims.js";
 import { claimsFromCertificate, type VouchingIssuer } from "./certificate-claims.js";
 import type { IdentityClaims } from "./claims.js";
 import { identityFromCertificate } from "./certificate-identity.js";
+import { evidenceFromCertificate } from "./evidence/certificate-evidence.js";
+import type { EvidenceIssuer } from "./evidence/evidence-issuer.js";
 
 /** What a TLS connection proved, or why it proved no identity. */
 export interface ConnectionClaims extends ConnectionFacts {
@@ -18,6 +20,8 @@ export interface ConnectionContext {
   readonly revision: string;
   readonly allowMissingEku: boolean;
   readonly vouching: readonly VouchingIssuer[];
+  /** Evidence issuers: TEE evidence carried in the client certificate itself (attested TLS). */
+  readonly evidence: readonly EvidenceIssuer[];
 }
 
 const NO_IDENTITY: IdentityClaims = Object.freeze({ source: "none" });
@@ -36,7 +40,11 @@ function peerChain(socket: TLSSocket): Buffer[] {
   return chain;
 }
 
-function identify(socket: TLSSocket, context: ConnectionContext, now: number): ConnectionClaims {
+async function identify(
+  socket: TLSSocket,
+  context: ConnectionContext,
+  now: number,
+): Promise<ConnectionClaims> {
   const peer = readVerifiedPeer(socket);
   if (peer.status === "absent") {
     return {
@@ -62,15 +70,22 @@ function identify(socket: TLSSocket, context: ConnectionContext, now: number): C
       problem: { reason: result.reason, detail: result.detail },
     };
   }
-  // Device and TEE claims ride in the certificate only where an issuer's CA vouches for them.
-  const { device, tee, notes } = claimsFromCertificate(peerChain(socket), context.vouching, now);
+  // Device and TEE claims ride in the certificate only where an issuer's CA vouches for them...
+  const vouched = claimsFromCertificate(peerChain(socket), context.vouching, now);
+  // ...and hardware evidence in the certificate, bound to its key, outranks a CA's statement.
+  const attested =
+    context.evidence.length === 0
+      ? { notes: [] }
+      : await evidenceFromCertificate(peer.certificate, context.evidence, now);
+  const device = vouched.device;
+  const tee = attested.tee ?? vouched.tee;
   const spki = new X509Certificate(peer.certificate).publicKey.export({
     type: "spki",
     format: "der",
   });
   return {
     identity: result.identity,
-    notes,
+    notes: [...vouched.notes, ...attested.notes],
     spki,
     ...(device === undefined ? {} : { device }),
     ...(tee === undefined ? {} : { tee }),
@@ -80,35 +95,33 @@ function identify(socket: TLSSocket, context: ConnectionContext, now: number): C
 interface Cached {
   readonly revision: string;
   readonly at: number;
-  readonly claims: ConnectionClaims;
+  readonly claims: Promise<ConnectionClaims>;
 }
 
 const byConnection = new WeakMap<TLSSocket, Cached>();
 
 /**
- * The connection's certificate claims, parsed once per TLS connection (and per
- * config revision) and reused by every request on it; only the ages move with
- * the clock. Session resumption and renegotiation are off at the listener, so
- * the peer cannot change under this cache.
+ * The connection's certificate claims, worked out once per TLS connection (and per
+ * config revision), even for requests that arrive while that runs, and reused by
+ * every request on it; only the ages move with the clock. Session resumption and
+ * renegotiation are off at the listener, so the peer cannot change under this cache.
  */
-export function connectionClaims(
+export async function connectionClaims(
   socket: TLSSocket,
   context: ConnectionContext,
   now: number,
-): ConnectionClaims {
+): Promise<ConnectionClaims> {
   let cached = byConnection.get(socket);
   if (cached === undefined || cached.revision !== context.revision) {
-    cached = {
-      revision: context.revision,
-      at: now,
-      claims: Object.freeze(identify(socket, context, now)),
-    };
+    const claims = identify(socket, context, now).then((found) => Object.freeze(found));
+    cached = { revision: context.revision, at: now, claims };
     byConnection.set(socket, cached);
   }
   const elapsed = now - cached.at;
-  const { claims } = cached;
-  if (elapsed === 0 || (claims.device?.age === undefined && claims.tee?.age === undefined))
+  const claims = await cached.claims;
+  if (elapsed === 0 || (claims.device?.age === undefined && claims.tee?.age === undefined)) {
     return claims;
+  }
   return {
     ...claims,
     ...(claims.device?.age === undefined

@@ -32,6 +32,8 @@ export type ExtendedKeyUsageChoice = "clientAuth" | "serverAuth" | "both" | "non
 
 /** What to put in a leaf certificate. Every list may be empty or left out. */
 export interface CertificateSpec {
+  /** The key pair to certify (ECDSA P-256, extractable); default a new one. */
+  readonly keys?: CryptoKeyPair;
   readonly commonName: string;
   readonly organization?: string;
   /** rfc822Name SANs. */
@@ -280,7 +282,8 @@ async function issueLeaf(
   issuer: SigningIdentity,
   spec: CertificateSpec,
 ): Promise<IssuedCertificate> {
-  const keys = await generateKeyPair();
+  // A key made beforehand lets evidence inside the certificate bind it (attested TLS).
+  const keys = spec.keys ?? (await generateKeyPair());
   const now = Date.now();
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),

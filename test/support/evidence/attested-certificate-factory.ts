@@ -4,7 +4,6 @@
  * that key with the evidence extensions given. Keys are made at run time only.
  */
 import { webcrypto } from "node:crypto";
-import { Encoder } from "cbor-x";
 import { x509 } from "../../../src/crypto/x509.js";
 
 /** A P-256 key pair and its DER SubjectPublicKeyInfo. */
@@ -60,7 +59,7 @@ export async function issueAttestedCertificate(spec: AttestedCertificateSpec): P
 }
 
 /** CBOR in preferred serialization (what verigate's strict decoder accepts). */
-export const cbor = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false });
+export { cbor } from "../cbor-encode.js";
 
 /** DER OCTET STRING around `content` (short or long form length). */
 export function derOctetString(content: Uint8Array): Buffer {

@@ -10,7 +10,7 @@
  * `createNitroVerifier({ root: pki.rootPem })`; the built-in AWS root refuses them.
  */
 import { createHash, webcrypto } from "node:crypto";
-import { Encoder, Tag } from "cbor-x";
+import { cbor, Tag } from "../cbor-encode.js";
 import { x509 } from "../../../src/crypto/x509.js";
 
 const HOUR_MS = 3_600_000;
@@ -209,7 +209,7 @@ function defaultPcrs(debug: boolean): Map<number, Buffer> {
   return pcrs;
 }
 
-const encoder = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false });
+const encoder = cbor;
 
 async function signNitroDocument(
   instanceCa: TestCertificate,

@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Tag } from "cbor-x";
+import { Tag } from "../../../support/cbor-encode.js";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evidenceFromCertificate } from "../../../../src/claims/evidence/certificate-evidence.js";

@@ -1,4 +1,4 @@
-import { Encoder } from "cbor-x";
+import { cbor } from "../../../../support/cbor-encode.js";
 import { describe, expect, it } from "vitest";
 import {
   CoseError,
@@ -139,7 +139,7 @@ describe("decodeCoseSign1", () => {
 });
 
 describe("encodeSigStructure", () => {
-  const encoder = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false });
+  const encoder = cbor;
 
   // Length heads change at 24, 256 and 65536 bytes: each form must match cbor-x's.
   it.each([0, 1, 23, 24, 255, 256, 65_535, 65_536])(

@@ -1,13 +1,19 @@
 /**
  * Tampering with real Nitro documents, for refusal tests: flip a bit at a known
- * place, or re-encode the COSE_Sign1 with a part changed (cbor-x, outside the code
- * under test). A re-encoded payload keeps its original signature, which then no
- * longer covers it.
+ * place, or re-encode the COSE_Sign1 with a part changed (decoded by the strict
+ * decoder, which reads these real documents, and encoded by the tests' own encoder).
+ * A re-encoded payload keeps its original signature, which then no longer covers it.
  */
-import { Decoder, Encoder } from "cbor-x";
+import { CborTag, decodeCbor } from "../../../../../src/claims/evidence/nitro/strict-cbor.js";
+import { cbor as encoder } from "../../../../support/cbor-encode.js";
 
-const decoder = new Decoder({ mapsAsObjects: false, useRecords: false });
-const encoder = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false });
+/** Decodes one CBOR item, unwrapping a COSE_Sign1 tag (18) if present. */
+const decoder = {
+  decode(bytes: Uint8Array): unknown {
+    const value = decodeCbor(bytes);
+    return value instanceof CborTag ? value.value : value;
+  },
+};
 
 /** The four parts of a COSE_Sign1, the payload decoded. */
 export interface CoseParts {
@@ -17,7 +23,7 @@ export interface CoseParts {
   signature: Buffer;
 }
 
-/** Decodes `document` (lenient cbor-x), lets `edit` change it, encodes it again. */
+/** Decodes `document`, lets `edit` change it, encodes it again. */
 export function reencode(document: Buffer, edit: (parts: CoseParts) => void): Buffer {
   const [protectedHeader, unprotected, payload, signature] = decoder.decode(document) as [
     Buffer,
@@ -40,7 +46,7 @@ export function reencode(document: Buffer, edit: (parts: CoseParts) => void): Bu
   ]);
 }
 
-/** A payload field of `document`, as cbor-x decodes it. */
+/** A payload field of `document`, as decoded. */
 export function payloadField(document: Buffer, field: string): unknown {
   const [, , payload] = decoder.decode(document) as [Buffer, unknown, Buffer];
   return (decoder.decode(payload) as Map<string, unknown>).get(field);

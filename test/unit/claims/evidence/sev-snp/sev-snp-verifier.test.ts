@@ -1,3 +1,4 @@
+import { dirname, join } from "node:path";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -24,8 +25,11 @@ function verified(outcome: EvidenceOutcome): VerifiedEvidence {
 }
 
 describe("createSevSnpVerifier with the shipped AMD roots", () => {
-  it("reads the vectors in place from /work/shared", () => {
-    expect(fileURLToPath(SNP_VECTORS_DIR)).toBe("/work/shared/vectors/sev-snp/");
+  it("reads the vectors in place, from the shared/ folder beside the clone", () => {
+    const root = fileURLToPath(new URL("../../../../../", import.meta.url));
+    expect(fileURLToPath(SNP_VECTORS_DIR)).toBe(
+      join(dirname(root), "shared", "vectors", "sev-snp") + "/",
+    );
   });
 
   it.each(SNP_VECTOR_NAMES)("verifies the real %s report at its clock", async (name) => {

@@ -4,7 +4,12 @@
  * An attribute that is `undefined` is absent: it satisfies no operator except
  * `present: false`.
  */
-export type IdentitySource = "certificate" | "token" | "none";
+/**
+ * `attestation`: a self-signed client certificate trusted only because the TEE
+ * evidence inside it verified and binds its key (an evidence issuer's
+ * `acceptSelfSignedCertificates`).
+ */
+export type IdentitySource = "certificate" | "token" | "attestation" | "none";
 
 export interface IdentityClaims {
   readonly source: IdentitySource;

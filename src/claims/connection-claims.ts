@@ -54,11 +54,14 @@ async function identify(
     };
   }
   if (peer.status === "rejected") {
-    return {
-      identity: NO_IDENTITY,
-      notes: [],
-      problem: { reason: peer.reason, detail: peer.detail },
-    };
+    const attested = await attestedSelfSigned(socket, context, now);
+    return (
+      attested ?? {
+        identity: NO_IDENTITY,
+        notes: [],
+        problem: { reason: peer.reason, detail: peer.detail },
+      }
+    );
   }
   const result = identityFromCertificate(peer.certificate, {
     allowMissingEku: context.allowMissingEku,
@@ -89,6 +92,53 @@ async function identify(
     spki,
     ...(device === undefined ? {} : { device }),
     ...(tee === undefined ? {} : { tee }),
+  };
+}
+
+/**
+ * Attested TLS without a CA (Gramine RA-TLS style): a client certificate that signed
+ * itself is trusted only when an evidence issuer allows it (`acceptSelfSignedCertificates`),
+ * its own signature and validity period check out, and TEE evidence inside it verifies
+ * and binds its key. The TLS handshake has already proved the client holds that key.
+ * Then the identity's source is `attestation`; anything less keeps the 401.
+ */
+async function attestedSelfSigned(
+  socket: TLSSocket,
+  context: ConnectionContext,
+  now: number,
+): Promise<ConnectionClaims | undefined> {
+  const issuers = context.evidence.filter((issuer) => issuer.acceptSelfSignedCertificates);
+  // OpenSSL names only its first complaint (with tls.crl set, UNABLE_TO_GET_CRL comes
+  // before DEPTH_ZERO_SELF_SIGNED_CERT): the checks below decide, not that code.
+  if (issuers.length === 0) return undefined;
+  const der = socket.getPeerCertificate(false).raw as Buffer | undefined;
+  if (der === undefined) return undefined;
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    return undefined;
+  }
+  const isCurrent = Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+  if (!isCurrent || !cert.checkIssued(cert) || !cert.verify(cert.publicKey)) return undefined;
+  // RA-TLS certificates often carry no extendedKeyUsage; a wrong one is still refused.
+  const identity = identityFromCertificate(der, { allowMissingEku: true });
+  if (!identity.ok) return undefined;
+  const attested = await evidenceFromCertificate(der, issuers, now);
+  if (attested.tee === undefined) {
+    const found = attested.notes.join("; ") || "none found";
+    const detail = `self-signed certificate without bound, verified evidence: ${found}`;
+    return {
+      identity: NO_IDENTITY,
+      notes: attested.notes,
+      problem: { reason: "client-certificate-untrusted", detail },
+    };
+  }
+  return {
+    identity: Object.freeze({ ...identity.identity, source: "attestation" }),
+    notes: attested.notes,
+    spki: cert.publicKey.export({ type: "spki", format: "der" }),
+    tee: attested.tee,
   };
 }
 

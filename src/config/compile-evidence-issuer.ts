@@ -158,6 +158,7 @@ export async function compileEvidenceIssuer(
     verifier,
     bindToClientCert: doc.bindToClientCert,
     requireNonce: doc.requireNonce,
+    acceptSelfSignedCertificates: doc.acceptSelfSignedCertificates,
     minimumTcb: doc.minimumTcb,
   });
 }

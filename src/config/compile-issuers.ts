@@ -282,6 +282,12 @@ export async function compileIssuers(
       if (doc[key] !== undefined)
         problems.push({ path: `${where}.${key}`, message: "only for evidence issuers" });
     }
+    if (doc.acceptSelfSignedCertificates) {
+      problems.push({
+        path: `${where}.acceptSelfSignedCertificates`,
+        message: "only for evidence issuers",
+      });
+    }
     if (doc.ca !== undefined) {
       const issuer = await compileCaIssuer(doc, where, doc.ca, files, problems);
       if (issuer !== undefined) vouching.push(issuer);

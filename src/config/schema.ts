@@ -128,6 +128,11 @@ const issuerSchema = z.strictObject({
   claims: z.unknown().optional(),
   /** Raw evidence this issuer verifies itself, up to pinned vendor roots (kind attestation). */
   evidence: z.enum(["sev-snp", "tdx", "nitro"]).optional(),
+  /**
+   * evidence: accept a self-signed client certificate (Gramine RA-TLS style) as an
+   * identity when evidence inside it, verified by this issuer, binds its key.
+   */
+  acceptSelfSignedCertificates: z.boolean().default(false),
   /** evidence: PEM files replacing the shipped vendor roots (AMD ARKs, the Intel SGX Root CA, the AWS Nitro root). */
   roots: z.array(filePath).min(1).optional(),
   /**

@@ -3,6 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DICE_CMW_OID } from "../../src/claims/evidence/in-certificate/evidence-locations.js";
 import type { IssuedCertificate } from "../../src/dev-pki/certificate-authority.js";
 import { cbor } from "../support/cbor-encode.js";
+import {
+  issueAttestedCertificate,
+  makeAttestedKey,
+} from "../support/evidence/attested-certificate-factory.js";
 import { getSnpTestChain, makeSnpReport } from "../support/evidence/sev-snp-factory.js";
 import { expectDenied, sendToGateway } from "../support/expect-decision.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
@@ -102,5 +106,98 @@ describe("TEE evidence inside a client certificate", () => {
       "attestation-missing",
     ]);
     expect(line.notes).toBeUndefined();
+  });
+});
+
+describe("a self-signed certificate carrying evidence (RA-TLS without a CA)", () => {
+  let h: GatewayHarness;
+
+  /** A self-signed certificate whose SNP evidence binds its key (or another key's). */
+  async function selfSigned(
+    options: { bindOtherKey?: boolean; evidence?: boolean } = {},
+  ): Promise<{ chainPem: string; keyPem: string }> {
+    const key = await makeAttestedKey();
+    const other = await makeAttestedKey();
+    const reportData = createHash("sha512")
+      .update((options.bindOtherKey === true ? other : key).spki)
+      .digest();
+    const { evidence, certs } = await makeSnpReport({ reportData, measurement: MEASUREMENT });
+    const cmw = cbor.encode([
+      "application/octet-stream",
+      Buffer.concat([Buffer.from(evidence), ...certs]),
+    ]);
+    const der = await issueAttestedCertificate({
+      key,
+      extensions: options.evidence === false ? [] : [{ oid: DICE_CMW_OID, value: cmw }],
+    });
+    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key.keys.privateKey));
+    const pem = (label: string, bytes: Buffer): string =>
+      `-----BEGIN ${label}-----\n${bytes.toString("base64").replace(/(.{64})/g, "$1\n")}\n-----END ${label}-----\n`;
+    return { chainPem: pem("CERTIFICATE", der), keyPem: pem("PRIVATE KEY", pkcs8) };
+  }
+
+  async function gateway(acceptSelfSigned: boolean): Promise<GatewayHarness> {
+    return startGateway({
+      files: { "snp-test-ark.pem": (await getSnpTestChain()).arkPem },
+      extra: `issuers:
+  - name: snp-hw
+    kind: attestation
+    evidence: sev-snp
+    roots: [snp-test-ark.pem]
+    acceptSelfSignedCertificates: ${acceptSelfSigned}
+`,
+      routes: `routes:
+  - name: payroll
+    match: { host: app.test }
+    upstream: "{{upstream}}"
+    policy:
+      allow:
+        - identity.source: attestation
+          tee.platform: sev-snp
+          tee.measurement: ${MEASUREMENT}
+          tee.boundToClientCert: true
+`,
+    });
+  }
+
+  beforeAll(async () => {
+    h = await gateway(true);
+  });
+  afterAll(() => h.close());
+
+  it("is an identity (source attestation) when the issuer accepts self-signed certificates and the evidence binds its key", async () => {
+    const { res, line } = await sendToGateway(h, { as: await selfSigned() });
+    expect(res.status).toBe(200);
+    expect(line).toMatchObject({
+      identitySource: "attestation",
+      teeIssuer: "snp-hw",
+      teeMeasurement: MEASUREMENT,
+    });
+  });
+
+  it("is refused (401) without evidence, or with evidence that binds another key", async () => {
+    const none = await expectDenied(h, { as: await selfSigned({ evidence: false }) }, 401, [
+      "client-certificate-untrusted",
+    ]);
+    expect(String(none.detail)).toContain(
+      "self-signed certificate without bound, verified evidence",
+    );
+    const other = await expectDenied(h, { as: await selfSigned({ bindOtherKey: true }) }, 401, [
+      "client-certificate-untrusted",
+    ]);
+    expect(String(other.notes)).toContain("does not bind this certificate's public key");
+  });
+
+  it("is refused (401) where no evidence issuer accepts self-signed certificates", async () => {
+    const strict = await gateway(false);
+    try {
+      // With tls.crl set, OpenSSL's first complaint about a self-signed leaf is the missing CRL.
+      const line = await expectDenied(strict, { as: await selfSigned() }, 401, [
+        "client-certificate-invalid",
+      ]);
+      expect(line.detail).toBe("UNABLE_TO_GET_CRL");
+    } finally {
+      await strict.close();
+    }
   });
 });

@@ -15,7 +15,7 @@ export interface ClientRequest {
   readonly port: number;
   readonly pki: TestPki;
   /** The client certificate to present; none when omitted. */
-  readonly as?: IssuedCertificate;
+  readonly as?: Pick<IssuedCertificate, "chainPem" | "keyPem">;
   readonly method?: string;
   readonly path?: string;
   /** The Host header (default `app.test`). */

@@ -40,6 +40,7 @@ function issuer(name: string, verifier: EvidenceVerifier): EvidenceIssuer {
     verifier,
     bindToClientCert: true,
     requireNonce: false,
+    acceptSelfSignedCertificates: false,
     minimumTcb: undefined,
   };
 }

@@ -144,3 +144,51 @@ await measureAsync("token verify, ES256, cached", 50_000, () =>
 measure("sha256 of the token (cache key)", 200_000, () =>
   createHash("sha256").update(token).digest("base64url"),
 );
+
+// Raw TEE evidence, real vectors read in place from ../shared/vectors (each at its own clock):
+// a full verification (signatures and chain to the pinned vendor root) per call.
+const { readFileSync, existsSync } = await import("node:fs");
+const { createSevSnpVerifier } =
+  await import("../dist/claims/evidence/sev-snp/sev-snp-verifier.js");
+const { createTdxVerifier } = await import("../dist/claims/evidence/tdx/tdx-verifier.js");
+const { createNitroVerifier } = await import("../dist/claims/evidence/nitro/nitro-verifier.js");
+const vectors = new URL("../../shared/vectors/", import.meta.url);
+if (existsSync(vectors)) {
+  const read = (path) => readFileSync(new URL(path, vectors));
+  const snpReport = Buffer.from(
+    read("sev-snp/virtee-sev/report_milan.hex").toString("utf8").replace(/\s/g, ""),
+    "hex",
+  );
+  const snpInput = { evidence: snpReport, certs: [read("sev-snp/virtee-sev/vcek_milan.der")] };
+  const snp = createSevSnpVerifier();
+  const snpAt = Date.parse("2025-06-01T00:00:00Z");
+  if (!(await snp.verify(snpInput, snpAt)).ok) throw new Error("the SEV-SNP vector did not verify");
+  await measureAsync("SEV-SNP report verify (virtee Milan)", 300, () =>
+    snp.verify(snpInput, snpAt),
+  );
+
+  const tdx = createTdxVerifier();
+  const tdxInput = { evidence: read("tdx/dcap-qvl/tdx_quote"), certs: [] };
+  const tdxAt = Date.parse("2025-06-20T00:00:00Z");
+  if (!(await tdx.verify(tdxInput, tdxAt)).ok) throw new Error("the TDX vector did not verify");
+  await measureAsync("TDX quote verify (dcap-qvl v4, no collateral)", 300, () =>
+    tdx.verify(tdxInput, tdxAt),
+  );
+
+  const nitro = createNitroVerifier();
+  const nitroInput = {
+    evidence: Buffer.from(
+      read("nitro/blocky-nitrite/nitro_attestation.b64").toString("utf8").trim(),
+      "base64",
+    ),
+    certs: [],
+  };
+  const nitroAt = Date.parse("2024-09-07T14:37:39.545Z");
+  if (!(await nitro.verify(nitroInput, nitroAt)).ok)
+    throw new Error("the Nitro vector did not verify");
+  await measureAsync("Nitro document verify (blocky)", 300, () =>
+    nitro.verify(nitroInput, nitroAt),
+  );
+} else {
+  console.log("(../shared/vectors not found: evidence verification not measured)");
+}

@@ -209,3 +209,55 @@ export function decodeUtf8(content: Uint8Array, what: string): string {
 function hex2(byte: number): string {
   return byte.toString(16).padStart(2, "0");
 }
+
+const UTC_TIME_TAG = 0x17;
+const GENERALIZED_TIME_TAG = 0x18;
+const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+
+/**
+ * A certificate time (UTCTime or GeneralizedTime) in the exact forms RFC 5280
+ * section 4.1.2.5 allows, as milliseconds since the epoch. `what` names the field in
+ * the error. Strict: seconds present, `Z` only, and a date that exists (Date.UTC
+ * would roll 31 February over into March).
+ */
+export function readDerTime(
+  element: { readonly tag: number; readonly content: Uint8Array },
+  what: string,
+): number {
+  const text = Buffer.from(element.content).toString("latin1");
+  let match: RegExpExecArray | null;
+  let year: number;
+  if (element.tag === UTC_TIME_TAG && (match = UTC_TIME.exec(text)) !== null) {
+    const yy = Number(match[1]);
+    // RFC 5280 4.1.2.5.1: YY >= 50 is 19YY, otherwise 20YY.
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+  } else if (
+    element.tag === GENERALIZED_TIME_TAG &&
+    (match = GENERALIZED_TIME.exec(text)) !== null
+  ) {
+    year = Number(match[1]);
+  } else {
+    throw new DerError(`${what}: not a UTCTime or GeneralizedTime in RFC 5280 form`);
+  }
+  const [month, day, hour, minute, second] = match.slice(2, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const time = Date.UTC(year, month - 1, day, hour, minute, second);
+  const date = new Date(time);
+  if (
+    date.getUTCFullYear() !== year ||
+    date.getUTCMonth() !== month - 1 ||
+    date.getUTCDate() !== day ||
+    date.getUTCHours() !== hour ||
+    date.getUTCMinutes() !== minute ||
+    date.getUTCSeconds() !== second
+  ) {
+    throw new DerError(`${what}: not a valid time`);
+  }
+  return time;
+}

@@ -6,21 +6,8 @@ import { loadTdxCollateral } from "../claims/evidence/tdx/tdx-collateral.js";
 import { createTdxVerifier } from "../claims/evidence/tdx/tdx-verifier.js";
 import type { ConfigFiles } from "./config-files.js";
 import type { ConfigProblem } from "./config-problem.js";
+import { TOKEN_ONLY_KEYS } from "./issuer-keys.js";
 import type { IssuerDocument } from "./schema.js";
-
-/** Keys that mean nothing for raw evidence, which verigate verifies itself. */
-const NOT_FOR_EVIDENCE = [
-  "issuer",
-  "audience",
-  "header",
-  "algorithms",
-  "clockSkew",
-  "maxAge",
-  "groupsClaim",
-  "profile",
-  "claims",
-  "nonceClaim",
-] as const;
 
 async function readAll(
   paths: readonly string[],
@@ -119,7 +106,7 @@ export async function compileEvidenceIssuer(
   const platform = doc.evidence;
   if (platform === undefined) return undefined;
   const before = problems.length;
-  for (const key of NOT_FOR_EVIDENCE) {
+  for (const key of TOKEN_ONLY_KEYS) {
     if (doc[key] !== undefined)
       problems.push({ path: `${where}.${key}`, message: "not for evidence issuers" });
   }

@@ -12,6 +12,7 @@ import {
 import type { EvidenceIssuer } from "../claims/evidence/evidence-issuer.js";
 import type { TokenIssuer } from "../claims/tokens/token-issuer.js";
 import { compileEvidenceIssuer } from "./compile-evidence-issuer.js";
+import { TOKEN_ONLY_KEYS } from "./issuer-keys.js";
 import type { ConfigFiles } from "./config-files.js";
 import type { ConfigProblem } from "./config-problem.js";
 import type { IssuerDocument, LimitsDocument } from "./schema.js";
@@ -33,20 +34,6 @@ const DEFAULT_HEADERS = {
 /** Headers an issuer may not claim: verigate's own, hop-by-hop, and the ones that frame or route requests. */
 const RESERVED_HEADER =
   /^(x-verigate-.*|host|connection|keep-alive|te|trailer|transfer-encoding|upgrade|content-length|expect|cookie|x-forwarded-.*|forwarded)$/;
-
-/** Keys that belong to token issuers only; a `ca` issuer with them is a mistake worth saying. */
-const TOKEN_ONLY_KEYS = [
-  "issuer",
-  "audience",
-  "header",
-  "algorithms",
-  "clockSkew",
-  "maxAge",
-  "groupsClaim",
-  "profile",
-  "claims",
-  "nonceClaim",
-] as const;
 
 function parseCas(pem: string): X509Certificate[] | string {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];

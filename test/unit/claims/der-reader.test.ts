@@ -9,6 +9,7 @@ import {
   decodeSafeUnsignedInteger,
   decodeUtf8,
   readSingle,
+  readDerTime,
 } from "../../../src/claims/der-reader.js";
 
 const bytes = (hex: string): Uint8Array =>
@@ -159,5 +160,31 @@ describe("property: the reader only ever throws DerError", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("readDerTime", () => {
+  const utc = (text: string) => ({ tag: 0x17, content: Buffer.from(text, "latin1") });
+  const generalized = (text: string) => ({ tag: 0x18, content: Buffer.from(text, "latin1") });
+
+  it.each([
+    [utc("250601120000Z"), Date.UTC(2025, 5, 1, 12, 0, 0)],
+    [utc("991231235959Z"), Date.UTC(1999, 11, 31, 23, 59, 59)],
+    [generalized("20500101000000Z"), Date.UTC(2050, 0, 1)],
+  ])("reads %j", (element, expected) => {
+    expect(readDerTime(element, "t")).toBe(expected);
+  });
+
+  it.each([
+    [utc("250231120000Z"), "t: not a valid time"],
+    [utc("2506011200Z"), "t: not a UTCTime or GeneralizedTime in RFC 5280 form"],
+    [utc("250601120000+0100"), "t: not a UTCTime or GeneralizedTime in RFC 5280 form"],
+    [generalized("20250601120060Z"), "t: not a valid time"],
+    [
+      { tag: 0x04, content: Buffer.from("250601120000Z") },
+      "t: not a UTCTime or GeneralizedTime in RFC 5280 form",
+    ],
+  ])("refuses %j", (element, problem) => {
+    expect(() => readDerTime(element, "t")).toThrow(problem);
   });
 });

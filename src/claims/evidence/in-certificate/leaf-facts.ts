@@ -6,7 +6,7 @@
  * The SPKI is sliced out of the certificate's own bytes, never re-encoded: a binding
  * is checked against exactly what the TLS peer presented.
  */
-import { DER_TAG, DerError, DerReader, readSingle } from "../../der-reader.js";
+import { DER_TAG, DerReader, readSingle, readDerTime } from "../../der-reader.js";
 
 /** What the evidence binding and freshness need from the leaf. */
 export interface LeafFacts {
@@ -17,8 +17,6 @@ export interface LeafFacts {
 }
 
 const VERSION_TAG = 0xa0;
-const UTC_TIME_TAG = 0x17;
-const GENERALIZED_TIME_TAG = 0x18;
 
 /** Reads the leaf's SPKI and notBefore; throws `DerError` for anything that is not DER. */
 export function readLeafFacts(certificate: Uint8Array): LeafFacts {
@@ -47,34 +45,5 @@ function headerLength(contentLength: number): number {
 }
 
 function readTime(element: { readonly tag: number; readonly content: Uint8Array }): number {
-  const text = Buffer.from(element.content).toString("latin1");
-  let match: RegExpExecArray | null;
-  if (element.tag === UTC_TIME_TAG) {
-    match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-    if (match === null) throw new DerError("notBefore: invalid UTCTime");
-    // RFC 5280 4.1.2.5.1: YY of 50 and above is 19YY, below is 20YY.
-    const yy = Number(match[1]);
-    return utc(yy >= 50 ? 1900 + yy : 2000 + yy, match);
-  }
-  if (element.tag === GENERALIZED_TIME_TAG) {
-    match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-    if (match === null) throw new DerError("notBefore: invalid GeneralizedTime");
-    return utc(Number(match[1]), match);
-  }
-  throw new DerError("notBefore: not a time");
-}
-
-function utc(year: number, match: RegExpExecArray): number {
-  const [month, day, hour, minute, second] = match.slice(2, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const time = Date.UTC(year, month - 1, day, hour, minute, second);
-  if (!Number.isFinite(time) || new Date(time).getUTCDate() !== day) {
-    throw new DerError("notBefore: not a calendar date");
-  }
-  return time;
+  return readDerTime(element, "notBefore");
 }

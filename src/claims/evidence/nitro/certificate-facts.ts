@@ -16,6 +16,7 @@ import {
   decodeObjectIdentifier,
   decodeSafeUnsignedInteger,
   readSingle,
+  readDerTime,
 } from "../../der-reader.js";
 
 /** id-ce-basicConstraints. */
@@ -31,8 +32,6 @@ const KEY_USAGE_KEY_CERT_SIGN = 5;
 
 const VERSION_TAG = 0xa0;
 const BOOLEAN_TAG = 0x01;
-const UTC_TIME_TAG = 0x17;
-const GENERALIZED_TIME_TAG = 0x18;
 
 /** What the chain check reads from one certificate. */
 export interface CertificateFacts {
@@ -130,43 +129,6 @@ function readBasicConstraints(value: Uint8Array): CertificateFacts["basicConstra
   return pathLength === undefined ? { isCa } : { isCa, pathLength };
 }
 
-const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
-const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
-
-/** UTCTime or GeneralizedTime in the exact forms RFC 5280 section 4.1.2.5 allows. */
 function readTime(reader: DerReader, what: string): number {
-  const { tag, content } = reader.read();
-  const text = Buffer.from(content).toString("latin1");
-  let match: RegExpExecArray | null;
-  let year: number;
-  if (tag === UTC_TIME_TAG && (match = UTC_TIME.exec(text)) !== null) {
-    const twoDigits = Number(match[1]);
-    // RFC 5280: YY >= 50 is 19YY, otherwise 20YY.
-    year = twoDigits >= 50 ? 1900 + twoDigits : 2000 + twoDigits;
-  } else if (tag === GENERALIZED_TIME_TAG && (match = GENERALIZED_TIME.exec(text)) !== null) {
-    year = Number(match[1]);
-  } else {
-    throw new DerError(`${what}: not a UTCTime or GeneralizedTime in RFC 5280 form`);
-  }
-  const [month, day, hour, minute, second] = match.slice(2).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const time = Date.UTC(year, month - 1, day, hour, minute, second);
-  const date = new Date(time);
-  // Date.UTC rolls over (month 13, second 60): a time that does not round-trip is invalid.
-  if (
-    date.getUTCFullYear() !== year ||
-    date.getUTCMonth() !== month - 1 ||
-    date.getUTCDate() !== day ||
-    date.getUTCHours() !== hour ||
-    date.getUTCMinutes() !== minute ||
-    date.getUTCSeconds() !== second
-  ) {
-    throw new DerError(`${what}: not a valid time`);
-  }
-  return time;
+  return readDerTime(reader.read(), what);
 }

@@ -14,6 +14,7 @@ import {
   decodeObjectIdentifier,
   decodeUtf8,
   readSingle,
+  readDerTime,
 } from "../../der-reader.js";
 import { isRsaPssSha384, verifyRsaPssSha384 } from "./rsa-pss-sha384.js";
 
@@ -54,8 +55,6 @@ export interface AmdCertificate {
 /** Thrown for a certificate verigate cannot read; `message` is safe to log. */
 export class CertificateFormatError extends Error {}
 
-const UTC_TIME_TAG = 0x17;
-const GENERALIZED_TIME_TAG = 0x18;
 const PRINTABLE_STRING_TAG = 0x13;
 const BOOLEAN_TAG = 0x01;
 const COMMON_NAME_OID = "2.5.4.3";
@@ -195,46 +194,8 @@ function readExtensions(content: Uint8Array): Map<string, CertificateExtension> 
   return extensions;
 }
 
-const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
-const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
-
 function readTime(reader: DerReader, what: string): number {
-  const element = reader.read();
-  const text = Buffer.from(element.content).toString("latin1");
-  let match: RegExpExecArray | null;
-  let year: number;
-  if (element.tag === UTC_TIME_TAG && (match = UTC_TIME.exec(text)) !== null) {
-    const yy = Number(match[1]);
-    // RFC 5280 4.1.2.5.1: YY >= 50 is 19YY, else 20YY.
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-  } else if (
-    element.tag === GENERALIZED_TIME_TAG &&
-    (match = GENERALIZED_TIME.exec(text)) !== null
-  ) {
-    year = Number(match[1]);
-  } else {
-    throw new DerError(`${what}: not a UTCTime or GeneralizedTime in UTC`);
-  }
-  const [month, day, hour, minute, second] = match.slice(2).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const time = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(time);
-  // Date.UTC rolls 31 February over into March; a real time does not roll.
-  if (
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59
-  ) {
-    throw new DerError(`${what}: not a valid time`);
-  }
-  return time;
+  return readDerTime(reader.read(), what);
 }
 
 /** The single commonName of a Name (UTF8String or PrintableString), else undefined. */

@@ -10,6 +10,7 @@ import { connectionClaims } from "./claims/connection-claims.js";
 import type { AttestationTokenAuthority } from "./claims/evidence/attestation-token-authority.js";
 import type { NonceStore } from "./claims/nonces/nonce-store.js";
 import type { CompiledRoute, Snapshot } from "./config/snapshot.js";
+import type { Decision } from "./policy/decision.js";
 import { REASONS, statusForReasons, type ReasonCode } from "./policy/reasons.js";
 import { canonicalizeTarget } from "./proxy/canonical-path.js";
 import type { ForwardFailure, Forwarder, ForwardRequest } from "./proxy/forward.js";
@@ -48,6 +49,14 @@ interface Verdict {
   readonly consumedHeaders: readonly string[];
   /** What the TLS connection proved (for verigate's own endpoints). */
   readonly connection?: ConnectionFacts;
+  /** Audit mode: the route would have denied this request; it was forwarded. */
+  readonly wouldDeny?: boolean;
+  /** The route's candidate policy's decision, logged beside the live one. */
+  readonly candidate?: {
+    readonly decision: "allow" | "deny";
+    readonly reasons: readonly ReasonCode[];
+    readonly rule?: string;
+  };
   readonly notes: readonly string[];
 }
 
@@ -164,15 +173,57 @@ async function decide(
     notes: built.notes,
   };
 
-  if (route.identity === "required" && built.claims.identity.source === "none") {
-    const problem = connection.problem;
-    return deny([problem?.reason ?? "identity-required"], { detail: problem?.detail ?? "" });
+  // A candidate policy is decided beside the live one, logged, never enforced.
+  const candidate = route.candidate?.evaluate(built.claims);
+  if (candidate !== undefined) {
+    verdict = {
+      ...verdict,
+      candidate: { decision: candidate.effect, reasons: candidate.reasons, ...ruleOf(candidate) },
+    };
   }
-  const decision = route.policy.evaluate(built.claims);
-  const rule = decision.rule === undefined ? {} : { rule: decision.rule };
+  return inMode(route, liveDecision(verdict, route, built.claims, connection.problem));
+}
+
+function ruleOf(decision: Decision): { rule?: string } {
+  return decision.rule === undefined ? {} : { rule: decision.rule };
+}
+
+/** The route's own requirements: the identity gate, then the policy. */
+function liveDecision(
+  verdict: Verdict,
+  route: CompiledRoute,
+  claims: Claims,
+  problem: { readonly reason: ReasonCode; readonly detail: string } | undefined,
+): Verdict {
+  if (route.identity === "required" && claims.identity.source === "none") {
+    return {
+      ...verdict,
+      effect: "deny",
+      reasons: [problem?.reason ?? "identity-required"],
+      detail: problem?.detail ?? "",
+    };
+  }
+  const decision = route.policy.evaluate(claims);
   if (decision.effect === "allow")
-    return { ...verdict, ...rule, effect: "allow", reasons: decision.reasons };
-  return deny([...decision.reasons], { ...rule, detail: summarizeTrace(decision) });
+    return { ...verdict, ...ruleOf(decision), effect: "allow", reasons: decision.reasons };
+  return {
+    ...verdict,
+    ...ruleOf(decision),
+    effect: "deny",
+    reasons: decision.reasons,
+    detail: summarizeTrace(decision),
+  };
+}
+
+/**
+ * Shadow mode: on an `audit` route, what the route's identity gate or policy would
+ * deny is forwarded and logged as `wouldDeny`. Only those: a malformed request, an
+ * unknown route or an invalid credential was refused before this point, whatever
+ * the mode.
+ */
+function inMode(route: CompiledRoute, verdict: Verdict): Verdict {
+  if (route.mode !== "audit" || verdict.effect === "allow") return verdict;
+  return { ...verdict, effect: "allow", wouldDeny: true };
 }
 
 /** What a refused client is told: the status and fixed category of the deciding reason, and the request id. */
@@ -214,6 +265,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...(verdict.rule === undefined ? {} : { rule: verdict.rule }),
       ...(verdict.detail === undefined ? {} : { detail: verdict.detail }),
       ...(verdict.notes.length === 0 ? {} : { notes: verdict.notes }),
+      ...(verdict.wouldDeny === true ? { wouldDeny: true } : {}),
+      ...(verdict.candidate === undefined ? {} : { candidate: verdict.candidate }),
       ...extra,
     });
   }

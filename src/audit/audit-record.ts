@@ -26,6 +26,14 @@ export interface AuditRecord {
   readonly detail?: string | readonly string[];
   /** What verigate saw and set aside: certificate claims no issuer vouches for, and why. */
   readonly notes?: readonly string[];
+  /** Audit mode: the route's policy or identity gate would have denied; the request was forwarded. */
+  readonly wouldDeny?: boolean;
+  /** A candidate policy's decision, beside the live one. */
+  readonly candidate?: {
+    readonly decision: "allow" | "deny";
+    readonly reasons: readonly ReasonCode[];
+    readonly rule?: string;
+  };
 }
 
 /**

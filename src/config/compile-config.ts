@@ -49,6 +49,11 @@ async function compileRoute(
     lists,
   });
   problems.push(...policyProblems);
+  const candidate =
+    route.candidate === undefined
+      ? undefined
+      : compilePolicy(route.candidate, { path: `${where}.candidate`, route: route.name, lists });
+  problems.push(...(candidate?.problems ?? []));
 
   if (problems.length > 0 || policy === undefined || !prefix.ok || "problem" in upstream)
     return { problems };
@@ -57,9 +62,11 @@ async function compileRoute(
       name: route.name,
       where,
       identity: route.identity,
+      mode: route.mode,
       preserveHost: route.preserveHost,
       upstream: upstream.upstream,
       policy,
+      candidate: candidate?.policy,
     },
     entry: { host, pathPrefix: prefix.prefix, where },
     problems,

@@ -182,7 +182,11 @@ const routeSchema = z.strictObject({
   upstream: z.string({ error: "is required: where allowed requests go (http:// or https:// URL)" }),
   /** A CA bundle to verify an https upstream with (default: Node's public roots). */
   upstreamCA: filePath.optional(),
-  mode: z.enum(["enforce"]).default("enforce"),
+  /**
+   * `audit`: decide and log as if enforcing (`wouldDeny`), but forward what the
+   * route's policy or identity gate would deny. Invalid credentials stay refused.
+   */
+  mode: z.enum(["enforce", "audit"]).default("enforce"),
   /**
    * `required` (default): a request without a verified identity gets 401 before the
    * policy runs. `optional`: the policy alone decides (for routes whose rules
@@ -193,6 +197,8 @@ const routeSchema = z.strictObject({
   preserveHost: z.boolean().default(false),
   /** Checked by the policy compiler, which reports its own problems. Absent: the route denies everything. */
   policy: z.unknown().optional(),
+  /** A policy evaluated beside the live one and logged, never enforced: a change watched on real traffic. */
+  candidate: z.unknown().optional(),
 });
 
 const measurementSchema = z

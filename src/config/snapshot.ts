@@ -13,9 +13,13 @@ export interface CompiledRoute {
   /** Its place in the config (`routes[3]`), for messages. */
   readonly where: string;
   readonly identity: "required" | "optional";
+  /** `audit`: would-be denies by the route's policy or identity gate are logged and forwarded. */
+  readonly mode: "enforce" | "audit";
   readonly preserveHost: boolean;
   readonly upstream: Upstream;
   readonly policy: CompiledPolicy;
+  /** Evaluated beside `policy` and logged, never enforced. */
+  readonly candidate: CompiledPolicy | undefined;
 }
 
 /**

@@ -53,7 +53,7 @@ describe("config validation", () => {
       `${TLS}\nlimits: { upstreamTimeout: 30 seconds }\n${ROUTE}`,
       ['limits.upstreamTimeout: "30 seconds" is not a duration (write 500ms, 10s, 5m, 1h)'],
     ],
-    [`${TLS}\n${ROUTE}    mode: shadow\n`, ['routes[0].mode: must be one of "enforce"']],
+    [`${TLS}\n${ROUTE}    mode: shadow\n`, ['routes[0].mode: must be one of "enforce", "audit"']],
     [`${TLS}\n${ROUTE}    name2: x\n`, ['routes[0]: unknown key "name2"']],
     [
       `${TLS}\nmeasurements: { v1: [ "zz" ] }\n${ROUTE}`,

@@ -15,9 +15,12 @@ import { REASONS, statusForReasons, type ReasonCode } from "./policy/reasons.js"
 import { canonicalizeTarget } from "./proxy/canonical-path.js";
 import type { ForwardFailure, Forwarder, ForwardRequest } from "./proxy/forward.js";
 import { canonicalizeHost } from "./proxy/host.js";
+import type { AssertionKeys } from "./proxy/assertion-keys.js";
 import { buildOutgoingHeaders } from "./proxy/outgoing-headers.js";
+import { ASSERTION_HEADER, signAssertion } from "./proxy/upstream-assertion.js";
 import { sendDeny, sendDenyOnSocket, type DenyResponse } from "./respond/deny-response.js";
 import { ATTEST_PATH, serveAttest } from "./well-known/attest-endpoint.js";
+import { JWKS_PATH, serveJwks } from "./well-known/jwks-endpoint.js";
 import {
   NONCE_PATH,
   serveNonce,
@@ -66,6 +69,8 @@ export interface PipelineDeps {
   readonly forwarder: Forwarder;
   readonly logger: Logger;
   readonly nonces: NonceStore;
+  /** Signs the upstream assertion; its public keys are served at /.well-known/verigate/jwks.json. */
+  readonly assertionKeys: AssertionKeys;
   /** Signs and verifies verigate's own attestation tokens (POST /.well-known/verigate/attest). */
   readonly authority: AttestationTokenAuthority;
   /** The clock, in milliseconds (injected so tests can move it). */
@@ -303,26 +308,39 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   /** What goes upstream: the authorized target and the built header set. */
-  function forwardRequest(
+  async function forwardRequest(
     snapshot: Snapshot,
     req: IncomingMessage,
     verdict: Verdict,
     route: CompiledRoute,
     requestId: string,
     isUpgrade: boolean,
-  ): ForwardRequest {
+  ): Promise<ForwardRequest> {
+    const headers = buildOutgoingHeaders(req.headers, {
+      host: route.preserveHost ? (req.headers.host ?? verdict.host) : route.upstream.host,
+      clientHost: req.headers.host ?? verdict.host,
+      clientIp: verdict.claims.request.sourceIp,
+      requestId,
+      isUpgrade,
+      consumed: verdict.consumedHeaders,
+    });
+    // Set after the client's x-verigate-* headers were dropped: only verigate's own reaches the upstream.
+    headers[ASSERTION_HEADER] = await signAssertion(
+      deps.assertionKeys,
+      {
+        route: route.name,
+        requestId,
+        revision: snapshot.revision,
+        claims: verdict.claims,
+        ...(snapshot.assertion.issuer === undefined ? {} : { issuer: snapshot.assertion.issuer }),
+      },
+      deps.now(),
+    );
     return {
       upstream: route.upstream,
       target: verdict.target,
       timeoutMs: snapshot.limits.upstreamTimeout,
-      headers: buildOutgoingHeaders(req.headers, {
-        host: route.preserveHost ? (req.headers.host ?? verdict.host) : route.upstream.host,
-        clientHost: req.headers.host ?? verdict.host,
-        clientIp: verdict.claims.request.sourceIp,
-        requestId,
-        isUpgrade,
-        consumed: verdict.consumedHeaders,
-      }),
+      headers,
     };
   }
 
@@ -361,6 +379,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       );
       return;
     }
+    if (path === JWKS_PATH) {
+      audit(snapshot, verdict, requestId, started, {
+        status: serveJwks(req, res, deps.assertionKeys, requestId),
+      });
+      return;
+    }
     const status =
       path === NONCE_PATH
         ? await serveNonce(req, res, deps.nonces, requestId)
@@ -386,6 +410,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
 
+    // Fails closed: a request the assertion cannot be signed for is not forwarded.
+    const request = await forwardRequest(snapshot, req, verdict, route, requestId, false);
     res.setHeader("x-request-id", requestId);
     let failure: ForwardFailure | undefined;
     // The audit line waits for the end of the exchange, to record how it really ended.
@@ -402,7 +428,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     });
     // The client asked before sending its body: answer 100 only now that it is allowed.
     if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
-    const request = forwardRequest(snapshot, req, verdict, route, requestId, false);
     forwarder.web(req, res, request, (why) => {
       failure = why;
       sendDeny(res, refusal([failureReason(why)], requestId), accept);
@@ -431,7 +456,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       audit(snapshot, verdict, requestId, started, { upgrade: true });
       return;
     }
-    const request = forwardRequest(snapshot, req, verdict, route, requestId, true);
+    const request = await forwardRequest(snapshot, req, verdict, route, requestId, true);
     audit(snapshot, verdict, requestId, started, { upgrade: true, status: 101 });
     forwarder.upgrade(req, socket, head, request, (why) => {
       logger.warn(

@@ -9,6 +9,7 @@ import type { Snapshot } from "./config/snapshot.js";
 import { AttestationTokenAuthority } from "./claims/evidence/attestation-token-authority.js";
 import { createMemoryNonceStore } from "./claims/nonces/nonce-store.js";
 import { createPipeline } from "./pipeline.js";
+import { createAssertionKeys } from "./proxy/assertion-keys.js";
 import { createForwarder } from "./proxy/forward.js";
 import { listenerOptions } from "./tls/listener-options.js";
 
@@ -63,12 +64,21 @@ export function createGateway(
     now: options.now ?? Date.now,
   });
   const authority = new AttestationTokenAuthority();
+  // One key set per process, made from the first snapshot: a reload does not change keys.
+  const assertionKeys = createAssertionKeys({
+    ...(current.assertion.keyPem === undefined ? {} : { keyPem: current.assertion.keyPem }),
+    ...(current.assertion.rotateEveryMs === undefined
+      ? {}
+      : { rotateEveryMs: current.assertion.rotateEveryMs }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const pipeline = createPipeline({
     snapshot: () => current,
     forwarder,
     logger,
     nonces,
     authority,
+    assertionKeys,
     now: options.now ?? Date.now,
   });
 

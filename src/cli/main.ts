@@ -3,9 +3,11 @@ import { parseArgs } from "node:util";
 import { runCheck } from "./check.js";
 import { runDevPki } from "./dev-pki.js";
 import { runDevToken } from "./dev-token.js";
+import { runExplainCase, runExplainRequest } from "./explain-command.js";
 import { runQuickstart } from "./quickstart.js";
 import { renderConfigSchema } from "./print-schema.js";
 import { runServe } from "./serve.js";
+import { runTest } from "./test-command.js";
 
 const USAGE = `verigate: a zero-trust access proxy
 
@@ -19,13 +21,19 @@ usage:
   verigate dev-token --pki DIR --client NAME [--platform sev-snp|tdx] [--measurement HEX]
                    [--debug] [--nonce N] [--unbound] [--lifetime SECONDS]
                                    print a dev attestation token bound to NAME's certificate
+  verigate test FILE...            run policy test cases (claims in, decision expected); prints a
+                                   FAIL line per failing case, then "N passed, N failed" (exit 0 all pass)
+  verigate explain --config FILE --host H --path P [--method M] [--claims JSON]
+  verigate explain --case FILE [--name CASE]
+                                   show the route chosen, every rule and criterion with its actual
+                                   value, and the decision
   verigate quickstart              dev PKI + demo upstream + proxy on loopback (what npm start runs)
   verigate schema                  print the JSON Schema of the config file (for editors)
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
     options: {
       config: { type: "string" },
@@ -39,11 +47,17 @@ async function main(argv: string[]): Promise<number> {
       unbound: { type: "boolean" },
       lifetime: { type: "string" },
       claims: { type: "string" },
+      host: { type: "string" },
+      path: { type: "string" },
+      method: { type: "string" },
+      case: { type: "string" },
+      name: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
+    allowPositionals: command === "test",
   });
-  const need = (name: "config" | "out" | "pki" | "client"): string => {
+  const need = (name: "config" | "out" | "pki" | "client" | "host" | "path"): string => {
     const value = values[name];
     if (value === undefined) throw new UsageError(`verigate ${command}: --${name} is required`);
     return value;
@@ -57,6 +71,19 @@ async function main(argv: string[]): Promise<number> {
       return runDevPki(need("out"), values.client, values.claims);
     case "dev-token":
       return runDevToken({ ...values, pki: need("pki"), client: need("client") });
+    case "test":
+      if (positionals.length === 0)
+        throw new UsageError("verigate test: give at least one policy test FILE");
+      return runTest(positionals);
+    case "explain":
+      if (values.case !== undefined) return runExplainCase(values.case, values.name, values.config);
+      return runExplainRequest({
+        config: need("config"),
+        host: need("host"),
+        path: need("path"),
+        method: values.method,
+        claims: values.claims,
+      });
     case "quickstart":
       return runQuickstart();
     case "schema":

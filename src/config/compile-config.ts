@@ -97,6 +97,17 @@ export async function compileConfig(
     problems.push(...(await checkTlsMaterial({ cert, key, clientCAs, crl }, now)));
   }
 
+  const assertionKeyPem =
+    config.assertion.key === undefined
+      ? undefined
+      : await files.read(config.assertion.key, "assertion.key");
+  if (config.assertion.key !== undefined && config.assertion.rotateEvery !== undefined) {
+    problems.push({
+      path: "assertion.rotateEvery",
+      message: "not with assertion.key: a configured key is not rotated",
+    });
+  }
+
   const { issuers, problems: issuerProblems } = await compileIssuers(
     config.issuers,
     config.limits,
@@ -143,6 +154,11 @@ export async function compileConfig(
       allowMissingEku: config.tls.unsafeAllowClientCertWithoutEku,
     },
     limits: config.limits,
+    assertion: {
+      keyPem: assertionKeyPem,
+      rotateEveryMs: config.assertion.rotateEvery,
+      issuer: config.assertion.issuer,
+    },
     issuers,
     tokens: new TokenVerifier(),
     evidenceCache: new EvidenceCache(),

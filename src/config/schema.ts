@@ -218,6 +218,17 @@ export const configSchema = z.strictObject({
     )
     .default({}),
   limits: limitsSchema.default(limitsSchema.parse({})),
+  /** The signed assertion every forwarded request carries (x-verigate-assertion). */
+  assertion: z
+    .strictObject({
+      /** A P-256 private key (PKCS#8 PEM) that keeps its kid across restarts; default: one made at start. */
+      key: filePath.optional(),
+      /** Make a new key this often (the previous one stays published one more period); not with `key`. */
+      rotateEvery: duration.optional(),
+      /** The assertion's `iss` (default "verigate"). */
+      issuer: z.string().min(1).optional(),
+    })
+    .default({}),
   /** Who may vouch for claims: CAs for claims in client certificates, key sets for signed tokens. */
   issuers: z.array(issuerSchema).default([]),
   routes: z

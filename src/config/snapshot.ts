@@ -37,6 +37,12 @@ export interface Snapshot {
     readonly allowMissingEku: boolean;
   };
   readonly limits: LimitsDocument;
+  /** Settings of the signed upstream assertion (the keys live per process, made from the first snapshot). */
+  readonly assertion: {
+    readonly keyPem: string | undefined;
+    readonly rotateEveryMs: number | undefined;
+    readonly issuer: string | undefined;
+  };
   readonly issuers: CompiledIssuers;
   /** Verified tokens of this snapshot's issuers, remembered until they expire. */
   readonly tokens: TokenVerifier;

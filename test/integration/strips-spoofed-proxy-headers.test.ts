@@ -35,7 +35,9 @@ describe("headers a client uses to impersonate verigate", () => {
     expect(res.status).toBe(200);
     const headers = h.upstream.seen.at(-1)?.headers ?? {};
     const names = Object.keys(headers);
-    expect(names.filter((n) => /verigate/i.test(n))).toEqual([]);
+    // The only x-verigate-* header is verigate's own signed assertion, not the client's forgery.
+    expect(names.filter((n) => /verigate/i.test(n))).toEqual(["x-verigate-assertion"]);
+    expect(headers["x-verigate-assertion"]).not.toBe("forged.jwt.value");
     expect(names.filter((n) => n.includes("_"))).toEqual([]);
     expect(headers["x-forwarded-client-cert"]).toBeUndefined();
     expect(headers.forwarded).toBeUndefined();

@@ -1,0 +1,152 @@
+import type { Claims, DeviceClaims, IdentityClaims, TeeClaims } from "../claims/claims.js";
+import type { AssertionKeys } from "./assertion-keys.js";
+
+/** The request header that carries the assertion to the upstream. */
+export const ASSERTION_HEADER = "x-verigate-assertion";
+/** How long an assertion lives: long enough for one forwarded request, short enough that a leaked one is useless soon. */
+export const ASSERTION_SECONDS = 60;
+/** `iss` unless the config names another. */
+export const DEFAULT_ASSERTION_ISSUER = "verigate";
+
+/** What verigate knows about one forwarded request, as the assertion states it. */
+export interface AssertionFacts {
+  /** The route's name: the assertion's `aud`. */
+  readonly route: string;
+  /** The request id (also in `x-request-id`): the assertion's `jti`. */
+  readonly requestId: string;
+  /** The config snapshot's revision: `rev`. */
+  readonly revision: string;
+  readonly claims: Claims;
+  /** `iss`; defaults to "verigate". */
+  readonly issuer?: string;
+}
+
+// The allow-lists of what leaves verigate. Raw `claims` blobs (posture and
+// attestation documents as their issuers wrote them) are never copied: they may
+// hold values no policy vetted, and upstreams should depend on the stable names.
+const IDENTITY_FIELDS = [
+  "source",
+  "subject",
+  "issuer",
+  "commonName",
+  "emails",
+  "dnsNames",
+  "spiffeId",
+  "groups",
+  "certFingerprint",
+] as const satisfies readonly (keyof IdentityClaims)[];
+const DEVICE_FIELDS = [
+  "id",
+  "managed",
+  "compliant",
+  "os",
+  "osVersion",
+  "diskEncrypted",
+  "firewall",
+  "screenLock",
+  "issuer",
+  "age",
+] as const satisfies readonly (keyof DeviceClaims)[];
+const TEE_FIELDS = [
+  "platform",
+  "measurement",
+  "debug",
+  "tcbStatus",
+  "svn",
+  "issuer",
+  "age",
+  "boundToClientCert",
+] as const satisfies readonly (keyof TeeClaims)[];
+
+export type AssertedIdentity = Pick<IdentityClaims, (typeof IDENTITY_FIELDS)[number]>;
+export type AssertedDevice = Pick<DeviceClaims, (typeof DEVICE_FIELDS)[number]>;
+export type AssertedTee = Pick<TeeClaims, (typeof TEE_FIELDS)[number]>;
+
+/** The JWT claims set of an `x-verigate-assertion`. Absent facts are absent members, never null. */
+export interface AssertionPayload {
+  readonly iss: string;
+  readonly aud: string;
+  readonly sub?: string;
+  /** Seconds since the epoch. */
+  readonly iat: number;
+  /** `iat` + 60. */
+  readonly exp: number;
+  readonly jti: string;
+  readonly rev: string;
+  readonly identity: AssertedIdentity;
+  readonly device?: AssertedDevice;
+  readonly tee?: AssertedTee;
+  /** RFC 8705 certificate binding: base64url SHA-256 of the client certificate's DER. */
+  readonly cnf?: { readonly "x5t#S256": string };
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function pickPresent<T extends object, K extends keyof T>(
+  source: T,
+  fields: readonly K[],
+): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const field of fields) {
+    const value = source[field];
+    if (value !== undefined) out[field] = value;
+  }
+  return out;
+}
+
+function hasMembers(value: object): boolean {
+  for (const _ in value) return true;
+  return false;
+}
+
+/** The claims set for one forwarded request; exported for tests and `verigate explain`. */
+export function buildAssertionPayload(facts: AssertionFacts, now: number): AssertionPayload {
+  const { identity, device, tee } = facts.claims;
+  const iat = Math.floor(now / 1000);
+  const sub = identity.subject ?? identity.spiffeId;
+  const fingerprint = identity.certFingerprint;
+  if (fingerprint !== undefined && !SHA256_HEX.test(fingerprint)) {
+    // Fails closed: Buffer.from(hex) silently drops bad digits, which would bind
+    // the assertion to a certificate nobody holds. claims/ never produces this.
+    throw new TypeError("identity.certFingerprint is not a lowercase SHA-256 hex digest");
+  }
+  const asserted = pickPresent(identity, IDENTITY_FIELDS) as AssertedIdentity;
+  const assertedDevice = device === undefined ? undefined : pickPresent(device, DEVICE_FIELDS);
+  const assertedTee = tee === undefined ? undefined : pickPresent(tee, TEE_FIELDS);
+  return {
+    iss: facts.issuer ?? DEFAULT_ASSERTION_ISSUER,
+    aud: facts.route,
+    ...(sub === undefined ? {} : { sub }),
+    iat,
+    exp: iat + ASSERTION_SECONDS,
+    jti: facts.requestId,
+    rev: facts.revision,
+    identity: asserted,
+    ...(assertedDevice !== undefined && hasMembers(assertedDevice)
+      ? { device: assertedDevice }
+      : {}),
+    ...(assertedTee !== undefined && hasMembers(assertedTee) ? { tee: assertedTee } : {}),
+    ...(fingerprint === undefined
+      ? {}
+      : { cnf: { "x5t#S256": Buffer.from(fingerprint, "hex").toString("base64url") } }),
+  };
+}
+
+/**
+ * The `x-verigate-assertion` for one forwarded request: an ES256 JWT with header
+ * `{alg, kid, typ: "JWT"}` that upstreams verify against
+ * `/.well-known/verigate/jwks.json`, pinning `iss` and `aud` (their route name).
+ * Rotates the keys first if their period has passed. `now`: milliseconds since the epoch.
+ */
+export function signAssertion(
+  keys: AssertionKeys,
+  facts: AssertionFacts,
+  now: number,
+): Promise<string> {
+  try {
+    keys.maybeRotate(now);
+    return Promise.resolve(keys.signJwt(buildAssertionPayload(facts, now)));
+  } catch (error: unknown) {
+    return Promise.reject(error instanceof Error ? error : new Error("assertion signing failed"));
+  }
+}

@@ -34,7 +34,7 @@ export interface EchoUpstream {
 /**
  * A real upstream on 127.0.0.1 that answers with what it received, and misbehaves
  * on request: `/slow/*` never answers, `/reset/*` resets the connection,
- * `/half/*` sends headers and part of a body then dies. WebSocket connections echo
+ * `/half/*` sends headers and part of a body then dies, `/delay/*` answers after 600 ms. WebSocket connections echo
  * messages back, prefixed with `echo:`; a WebSocket upgrade under `/slow/` is never answered.
  */
 export async function startEchoUpstream(
@@ -60,6 +60,13 @@ export async function startEchoUpstream(
         res.on("close", () => {
           if (!res.writableFinished) aborted.push(url);
         });
+        return;
+      }
+      if (url.startsWith("/delay/")) {
+        setTimeout(() => {
+          res.writeHead(200, { "content-type": "text/plain" });
+          res.end("late but complete");
+        }, 600);
         return;
       }
       if (url.startsWith("/reset/")) {

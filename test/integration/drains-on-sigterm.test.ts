@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEchoUpstream, type EchoUpstream } from "../support/echo-upstream.js";
+import { mtlsRequest } from "../support/mtls-client.js";
+import { createTestPki, writeTestPki, type TestPki } from "../support/pki.js";
+
+const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+describe("verigate serve and SIGTERM", () => {
+  let dir: string;
+  let pki: TestPki;
+  let upstream: EchoUpstream;
+  let child: ChildProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "verigate-sigterm-"));
+    pki = await createTestPki();
+    const files = await writeTestPki(pki, join(dir, "pki"));
+    upstream = await startEchoUpstream();
+    const config = join(dir, "verigate.yaml");
+    await writeFile(
+      config,
+      `listen: { address: 127.0.0.1, port: 0 }
+admin: { address: 127.0.0.1, port: 0 }
+tls: { cert: ${files.server.cert}, key: ${files.server.key}, clientCAs: ${files.clientCAs} }
+routes:
+  - name: app
+    upstream: "${upstream.url}"
+    policy: { allow: [ { identity.commonName: alice } ] }
+`,
+    );
+    // The built binary, as a user runs it (npm test builds first).
+    child = spawn(process.execPath, [MAIN, "serve", "--config", config], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    port = await new Promise<number>((resolve, reject) => {
+      lines.on("line", (line) => {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === "verigate listening" && entry.port !== undefined) resolve(entry.port);
+      });
+      child.once("exit", (code) => reject(new Error(`verigate exited early with ${String(code)}`)));
+    });
+  });
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await upstream.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("lets an in-flight request finish, then exits 0", async () => {
+    const inFlight = mtlsRequest({ port, pki, as: pki.clients.alice, path: "/delay/1" });
+    await expect.poll(() => upstream.seen.some((s) => s.url === "/delay/1")).toBe(true);
+    const exited = once(child, "exit") as Promise<[number | null, string | null]>;
+    child.kill("SIGTERM");
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(res.body).toBe("late but complete");
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+});

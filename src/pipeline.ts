@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { summarizeTrace, writeAuditLine, type AuditRecord } from "./audit/audit-record.js";
 import type { Logger } from "./audit/logger.js";
+import type { GatewayMetrics } from "./audit/metrics.js";
 import { buildClaims, type ConnectionFacts } from "./claims/build-claims.js";
 import type { Claims, IdentityClaims } from "./claims/claims.js";
 import { connectionClaims } from "./claims/connection-claims.js";
@@ -69,6 +70,8 @@ export interface PipelineDeps {
   readonly forwarder: Forwarder;
   readonly logger: Logger;
   readonly nonces: NonceStore;
+  /** Prometheus metrics, served on the admin listener. */
+  readonly metrics: GatewayMetrics;
   /** Signs the upstream assertion; its public keys are served at /.well-known/verigate/jwks.json. */
   readonly assertionKeys: AssertionKeys;
   /** Signs and verifies verigate's own attestation tokens (POST /.well-known/verigate/attest). */
@@ -274,6 +277,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...(verdict.candidate === undefined ? {} : { candidate: verdict.candidate }),
       ...extra,
     });
+    const route = verdict.route?.name ?? "";
+    deps.metrics.decisions.inc({
+      route,
+      decision: verdict.effect,
+      reason: verdict.reasons[0] ?? "",
+    });
+    deps.metrics.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
+    if (verdict.wouldDeny === true) deps.metrics.wouldDeny.inc({ route });
   }
 
   /** Decides, and turns any exception into a logged, fail-closed deny. */
@@ -282,6 +293,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     req: IncomingMessage,
     requestId: string,
   ): Promise<Verdict> {
+    const started = performance.now();
     try {
       return await decide(snapshot, req, deps);
     } catch (error: unknown) {
@@ -304,6 +316,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         consumedHeaders: [],
         notes: [],
       };
+    } finally {
+      deps.metrics.decisionSeconds.observe((performance.now() - started) / 1000);
     }
   }
 
@@ -430,6 +444,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
     forwarder.web(req, res, request, (why) => {
       failure = why;
+      deps.metrics.upstreamFailures.inc({ route: route.name, reason: failureReason(why) });
       sendDeny(res, refusal([failureReason(why)], requestId), accept);
     });
   }

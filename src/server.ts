@@ -4,6 +4,7 @@ import { createServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createAdminServer } from "./admin/admin-server.js";
+import { GatewayMetrics } from "./audit/metrics.js";
 import type { Logger } from "./audit/logger.js";
 import type { Snapshot } from "./config/snapshot.js";
 import { AttestationTokenAuthority } from "./claims/evidence/attestation-token-authority.js";
@@ -64,6 +65,7 @@ export function createGateway(
     now: options.now ?? Date.now,
   });
   const authority = new AttestationTokenAuthority();
+  const metrics = new GatewayMetrics();
   // One key set per process, made from the first snapshot: a reload does not change keys.
   const assertionKeys = createAssertionKeys({
     ...(current.assertion.keyPem === undefined ? {} : { keyPem: current.assertion.keyPem }),
@@ -79,6 +81,7 @@ export function createGateway(
     nonces,
     authority,
     assertionKeys,
+    metrics,
     now: options.now ?? Date.now,
   });
 
@@ -107,6 +110,7 @@ export function createGateway(
   const adminServer: HttpServer = createAdminServer({
     isReady: () => listening,
     revision: () => current.revision,
+    metrics: () => metrics.render(),
   });
 
   async function listenOn(

@@ -5,6 +5,8 @@ export interface AdminState {
   /** The proxy listener is accepting connections with a loaded config. */
   isReady(): boolean;
   revision(): string;
+  /** The Prometheus exposition of the gateway's metrics. */
+  metrics(): Promise<{ contentType: string; body: string }>;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -15,7 +17,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 /**
  * The operations listener (loopback by default): `/healthz` says the process
- * answers, `/readyz` that it has a config and is listening. Plain HTTP on its own
+ * answers, `/readyz` that it has a config and is listening, `/metrics` is Prometheus. Plain HTTP on its own
  * port, so a load balancer's probe never needs a client certificate.
  */
 export function createAdminServer(state: AdminState): Server {
@@ -24,6 +26,16 @@ export function createAdminServer(state: AdminState): Server {
     if (req.method !== "GET" && req.method !== "HEAD")
       return send(res, 405, { error: "method-not-allowed" });
     if (path === "/healthz") return send(res, 200, { status: "ok" });
+    if (path === "/metrics") {
+      state.metrics().then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { "content-type": contentType, "cache-control": "no-store" });
+          res.end(body);
+        },
+        () => send(res, 500, { error: "metrics-unavailable" }),
+      );
+      return;
+    }
     if (path === "/readyz") {
       return state.isReady()
         ? send(res, 200, { status: "ready", revision: state.revision() })

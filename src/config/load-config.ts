@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { isMap, parseDocument } from "yaml";
 import type { z } from "zod";
 import type { ConfigProblem } from "./config-problem.js";
 import { ConfigError } from "./config-problem.js";
+import { parseYamlMapping } from "./parse-yaml.js";
 import { configSchema, type ConfigDocument } from "./schema.js";
 
 /** Renders a zod issue path the way a person reads the YAML: `routes[2].match.host`. */
@@ -44,30 +44,7 @@ export function validateConfig(value: unknown): {
 
 /** Parses YAML text into a plain value; syntax errors become problems with line and column. */
 export function parseConfigText(text: string): { value?: unknown; problems: ConfigProblem[] } {
-  // Duplicate keys are errors (the default), and alias expansion is bounded (billion laughs).
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    return {
-      problems: doc.errors.map((error) => {
-        const at = error.linePos?.[0];
-        const where = at === undefined ? "" : `line ${at.line}, column ${at.col}`;
-        // prettyErrors appends " at line L, column C:" and a snippet; the position goes in the path.
-        const message = (error.message.split("\n")[0] ?? "").replace(
-          / at line \d+, column \d+:?$/,
-          "",
-        );
-        return { path: where, message };
-      }),
-    };
-  }
-  if (!isMap(doc.contents)) {
-    return {
-      problems: [
-        { path: "", message: "the config must be a YAML mapping (listen, tls, routes...)" },
-      ],
-    };
-  }
-  return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, problems: [] };
+  return parseYamlMapping(text, "the config must be a YAML mapping (listen, tls, routes...)");
 }
 
 /** Reads a config file and validates its shape. Throws ConfigError with every problem. */

@@ -8,9 +8,9 @@
 
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { isMap, parseDocument } from "yaml";
 import { z } from "zod";
 import type { ConfigProblem } from "../config/config-problem.js";
+import { parseYamlMapping } from "../config/parse-yaml.js";
 import { ConfigError } from "../config/config-problem.js";
 import { parseDuration } from "../config/duration.js";
 import { formatIssuePath } from "../config/load-config.js";
@@ -207,29 +207,12 @@ export async function loadCaseFile(file: string): Promise<CaseFile> {
       { path: "", message: `cannot read policy test file "${file}" (${code})` },
     ]);
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((error) => {
-        const at = error.linePos?.[0];
-        const where = at === undefined ? "" : `line ${at.line}, column ${at.col}`;
-        const message = (error.message.split("\n")[0] ?? "").replace(
-          / at line \d+, column \d+:?$/,
-          "",
-        );
-        return { path: where, message };
-      }),
-    );
-  }
-  if (!isMap(doc.contents)) {
-    throw new ConfigError([
-      { path: "", message: "a policy test file must be a YAML mapping with config and cases" },
-    ]);
-  }
-  const { caseFile, problems } = validateCaseFile(
-    doc.toJS({ maxAliasCount: 100 }) as unknown,
-    file,
+  const parsed = parseYamlMapping(
+    text,
+    "a policy test file must be a YAML mapping with config and cases",
   );
+  if (parsed.problems.length > 0) throw new ConfigError(parsed.problems);
+  const { caseFile, problems } = validateCaseFile(parsed.value, file);
   if (caseFile === undefined) throw new ConfigError(problems);
   return caseFile;
 }

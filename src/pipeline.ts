@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import { summarizeTrace, writeAuditLine, type AuditRecord } from "./audit/audit-record.js";
+import {
+  decisionInput,
+  summarizeTrace,
+  writeAuditLine,
+  type AuditRecord,
+} from "./audit/audit-record.js";
 import type { Logger } from "./audit/logger.js";
 import type { GatewayMetrics } from "./audit/metrics.js";
 import { buildClaims, type ConnectionFacts } from "./claims/build-claims.js";
@@ -62,11 +67,13 @@ interface Verdict {
     readonly rule?: string;
   };
   readonly notes: readonly string[];
+  /** The route table or a route's identity gate and policy decided: the audit line records their input. */
+  readonly replayable?: boolean;
 }
 
 export interface PipelineDeps {
-  /** The snapshot in force; read once per request, which then uses it to its end. */
-  readonly snapshot: () => Snapshot;
+  /** Whether a connection was handshaken under the TLS settings in force (false after a reload changed them). */
+  readonly isCurrentConnection: (socket: TLSSocket) => boolean;
   readonly forwarder: Forwarder;
   readonly logger: Logger;
   readonly nonces: NonceStore;
@@ -80,9 +87,15 @@ export interface PipelineDeps {
   readonly now: () => number;
 }
 
+/** Each request is handled with the snapshot in force when it arrived, to its end. */
 export interface Pipeline {
-  readonly handleRequest: (req: IncomingMessage, res: ServerResponse) => void;
-  readonly handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  readonly handleRequest: (req: IncomingMessage, res: ServerResponse, snapshot: Snapshot) => void;
+  readonly handleUpgrade: (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    snapshot: Snapshot,
+  ) => void;
 }
 
 const NO_IDENTITY: IdentityClaims = Object.freeze({ source: "none" });
@@ -125,6 +138,8 @@ async function decide(
     reasons,
   });
 
+  if (!deps.isCurrentConnection(socket))
+    return deny(["tls-settings-changed"], { detail: "connection predates a TLS reload" });
   const target = canonicalizeTarget(req.url ?? "");
   if (!target.ok) return deny(["malformed-request"], { detail: target.problem });
   const host = canonicalizeHost(req.headers.host);
@@ -161,7 +176,7 @@ async function decide(
     };
   }
   const route = snapshot.routeTable.lookup(host.host, target.path);
-  if (route === undefined) return deny(["no-route"]);
+  if (route === undefined) return deny(["no-route"], { replayable: true });
   verdict = { ...verdict, route };
 
   const sources = {
@@ -189,7 +204,8 @@ async function decide(
       candidate: { decision: candidate.effect, reasons: candidate.reasons, ...ruleOf(candidate) },
     };
   }
-  return inMode(route, liveDecision(verdict, route, built.claims, connection.problem));
+  const live = liveDecision(verdict, route, built.claims, connection.problem);
+  return inMode(route, { ...live, replayable: true });
 }
 
 function ruleOf(decision: Decision): { rule?: string } {
@@ -275,6 +291,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ...(verdict.notes.length === 0 ? {} : { notes: verdict.notes }),
       ...(verdict.wouldDeny === true ? { wouldDeny: true } : {}),
       ...(verdict.candidate === undefined ? {} : { candidate: verdict.candidate }),
+      ...(verdict.replayable === true ? { input: decisionInput(claims) } : {}),
       ...extra,
     });
     const route = verdict.route?.name ?? "";
@@ -406,10 +423,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     audit(snapshot, verdict, requestId, started, { status });
   }
 
-  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    snapshot: Snapshot,
+  ): Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
-    const snapshot = deps.snapshot();
     const verdict = await safeDecide(snapshot, req, requestId);
     const accept = req.headers.accept;
     const route = verdict.route;
@@ -449,10 +469,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     });
   }
 
-  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  async function handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    snapshot: Snapshot,
+  ): Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
-    const snapshot = deps.snapshot();
     let verdict = await safeDecide(snapshot, req, requestId);
     if (
       verdict.effect === "allow" &&
@@ -463,6 +487,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         effect: "deny",
         reasons: ["malformed-request"],
         detail: "only WebSocket upgrades to routes are proxied",
+        replayable: false,
       };
     }
     const route = verdict.route;
@@ -483,14 +508,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   // Node calls these handlers and ignores what they return: every error path is handled inside.
   return {
-    handleRequest: (req, res) => {
-      handleRequest(req, res).catch((error: unknown) => {
+    handleRequest: (req, res, snapshot) => {
+      handleRequest(req, res, snapshot).catch((error: unknown) => {
         logger.error({ err: error }, "request handling failed");
         res.destroy();
       });
     },
-    handleUpgrade: (req, socket, head) => {
-      handleUpgrade(req, socket, head).catch((error: unknown) => {
+    handleUpgrade: (req, socket, head, snapshot) => {
+      handleUpgrade(req, socket, head, snapshot).catch((error: unknown) => {
         logger.error({ err: error }, "upgrade handling failed");
         socket.destroy();
       });

@@ -1,23 +1,37 @@
 import { once } from "node:events";
-import type { Server as HttpServer, IncomingMessage } from "node:http";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
 import { createAdminServer } from "./admin/admin-server.js";
 import { GatewayMetrics } from "./audit/metrics.js";
 import type { Logger } from "./audit/logger.js";
+import type { ConfigProblem } from "./config/config-problem.js";
 import type { Snapshot } from "./config/snapshot.js";
 import { AttestationTokenAuthority } from "./claims/evidence/attestation-token-authority.js";
 import { createMemoryNonceStore } from "./claims/nonces/nonce-store.js";
 import { createPipeline } from "./pipeline.js";
 import { createAssertionKeys } from "./proxy/assertion-keys.js";
 import { createForwarder } from "./proxy/forward.js";
-import { listenerOptions } from "./tls/listener-options.js";
+import { restartOnlyChanges, tlsSettingsChanged } from "./reload/restart-only.js";
+import { SnapshotLeases } from "./reload/snapshot-leases.js";
+import { handshakenWithCurrentContext } from "./tls/current-trust.js";
+import { listenerOptions, secureContextOptions } from "./tls/listener-options.js";
 
 /** A running verigate: the mTLS proxy listener and the admin listener. */
 export interface Gateway {
   /** The snapshot in force. */
   readonly snapshot: Snapshot;
+  readonly metrics: GatewayMetrics;
+  /**
+   * Puts a newly compiled snapshot in force: requests that arrive from now on use
+   * it, requests in flight finish under theirs. New TLS settings apply to new
+   * connections; idle connections made under the old ones are closed, and a
+   * request on a busy one gets 421. Returns the problems that keep it from
+   * applying (restart-only settings that changed); nothing changes then.
+   */
+  apply(next: Snapshot): ConfigProblem[];
   /** Starts both listeners; resolves with the ports they got (useful with port 0). */
   listen(): Promise<{ port: number; adminPort: number }>;
   /** Stops accepting, lets in-flight requests finish for up to `drainMs`, then closes everything. */
@@ -49,6 +63,16 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, logger:
 export interface GatewayOptions {
   /** The clock, in milliseconds: real attestation vectors need a fixed "now". */
   readonly now?: () => number;
+  /** The metrics the snapshot's token verifier already reports to (default: new ones). */
+  readonly metrics?: GatewayMetrics;
+}
+
+/** The HTTP limits of the proxy listener a reload can change on the running server. */
+function applyServerLimits(server: HttpsServer, snapshot: Snapshot): void {
+  server.maxConnections = snapshot.limits.maxConnections;
+  server.headersTimeout = snapshot.limits.headersTimeout;
+  server.requestTimeout = snapshot.limits.requestTimeout;
+  server.keepAliveTimeout = snapshot.limits.idleTimeout;
 }
 
 export function createGateway(
@@ -56,16 +80,19 @@ export function createGateway(
   logger: Logger,
   options: GatewayOptions = {},
 ): Gateway {
-  const current = snapshot;
+  let current = snapshot;
   let listening = false;
+  const now = options.now ?? Date.now;
+  const leases = new SnapshotLeases();
   const forwarder = createForwarder();
   // Nonces outlive config reloads: a client between challenge and token keeps its nonce.
   const nonces = createMemoryNonceStore({
     ttlMs: current.limits.nonceTtl,
-    now: options.now ?? Date.now,
+    now,
   });
   const authority = new AttestationTokenAuthority();
-  const metrics = new GatewayMetrics();
+  const metrics = options.metrics ?? new GatewayMetrics();
+  metrics.configInForce(current.revision, now());
   // One key set per process, made from the first snapshot: a reload does not change keys.
   const assertionKeys = createAssertionKeys({
     ...(current.assertion.keyPem === undefined ? {} : { keyPem: current.assertion.keyPem }),
@@ -75,27 +102,38 @@ export function createGateway(
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   const pipeline = createPipeline({
-    snapshot: () => current,
+    isCurrentConnection: (socket: TLSSocket) => handshakenWithCurrentContext(socket, proxyServer),
     forwarder,
     logger,
     nonces,
     authority,
     assertionKeys,
     metrics,
-    now: options.now ?? Date.now,
+    now,
   });
 
   const proxyServer: HttpsServer = createServer(listenerOptions(current));
-  proxyServer.maxConnections = current.limits.maxConnections;
-  proxyServer.on("request", pipeline.handleRequest);
+  applyServerLimits(proxyServer, current);
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const leased = current;
+    leases.acquire(leased);
+    res.once("close", () => leases.release(leased));
+    pipeline.handleRequest(req, res, leased);
+  }
+  proxyServer.on("request", onRequest);
   // Without this listener Node answers `Expect: 100-continue` itself, before verigate has decided.
-  proxyServer.on("checkContinue", pipeline.handleRequest);
+  proxyServer.on("checkContinue", onRequest);
   // Upgraded connections leave the HTTP server's bookkeeping: track them to close them on drain.
   const upgraded = new Set<Duplex>();
   proxyServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const leased = current;
+    leases.acquire(leased);
     upgraded.add(socket);
-    socket.once("close", () => upgraded.delete(socket));
-    pipeline.handleUpgrade(req, socket, head);
+    socket.once("close", () => {
+      upgraded.delete(socket);
+      leases.release(leased);
+    });
+    pipeline.handleUpgrade(req, socket, head, leased);
   });
   proxyServer.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
     answerClientError(error, socket, logger),
@@ -127,6 +165,27 @@ export function createGateway(
     get snapshot() {
       return current;
     },
+    metrics,
+    apply(next) {
+      const problems = restartOnlyChanges(current, next);
+      if (problems.length > 0) return problems;
+      const newTls = tlsSettingsChanged(current, next);
+      if (newTls) {
+        try {
+          proxyServer.setSecureContext(secureContextOptions(next));
+        } catch (error: unknown) {
+          return [{ path: "tls", message: `not usable: ${(error as Error).message}` }];
+        }
+      }
+      const previous = current;
+      current = next;
+      applyServerLimits(proxyServer, next);
+      metrics.configInForce(next.revision, now());
+      // Kept-alive connections verified under the old TLS settings must not go on: close the idle ones.
+      if (newTls) proxyServer.closeIdleConnections();
+      leases.retire(previous);
+      return [];
+    },
     async listen() {
       const port = await listenOn(proxyServer, current.listen.address, current.listen.port);
       const adminPort = await listenOn(adminServer, current.admin.address, current.admin.port);
@@ -152,7 +211,7 @@ export function createGateway(
       }, drainMs);
       await closed;
       clearTimeout(timer);
-      for (const route of current.routes) route.upstream.agent.destroy();
+      leases.closeAll(current);
     },
   };
 }

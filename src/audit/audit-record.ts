@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { DeviceClaims, IdentityClaims, TeeClaims } from "../claims/claims.js";
+import type { Claims, DeviceClaims, IdentityClaims, TeeClaims } from "../claims/claims.js";
 import type { Decision } from "../policy/decision.js";
 import type { ReasonCode } from "../policy/reasons.js";
 
@@ -28,11 +28,42 @@ export interface AuditRecord {
   readonly notes?: readonly string[];
   /** Audit mode: the route's policy or identity gate would have denied; the request was forwarded. */
   readonly wouldDeny?: boolean;
+  /** What the route's decision was made from, for `verigate replay`; absent when no route decided. */
+  readonly input?: DecisionInput;
   /** A candidate policy's decision, beside the live one. */
   readonly candidate?: {
     readonly decision: "allow" | "deny";
     readonly reasons: readonly ReasonCode[];
     readonly rule?: string;
+  };
+}
+
+/**
+ * The claims a route's identity gate and policy read, as `verigate replay` needs
+ * them: every verified identity, device and TEE fact and the request's arrival
+ * time (method, host, path and source address are in the line already). Raw
+ * token claim sets (`device.claims`, `tee.claims`) are left out: they are large
+ * and may carry nonces; a policy reading them is replayed without them.
+ */
+export interface DecisionInput {
+  readonly identity: IdentityClaims;
+  readonly device?: Omit<DeviceClaims, "claims">;
+  readonly tee?: Omit<TeeClaims, "claims">;
+  readonly time: number;
+}
+
+function withoutRawClaims<T extends { readonly claims?: unknown }>(facts: T): Omit<T, "claims"> {
+  const { claims: _raw, ...rest } = facts;
+  return rest;
+}
+
+/** The decision input of a claims document. */
+export function decisionInput(claims: Claims): DecisionInput {
+  return {
+    identity: claims.identity,
+    ...(claims.device === undefined ? {} : { device: withoutRawClaims(claims.device) }),
+    ...(claims.tee === undefined ? {} : { tee: withoutRawClaims(claims.tee) }),
+    time: claims.request.time,
   };
 }
 

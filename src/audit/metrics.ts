@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { TokenTelemetry } from "../claims/tokens/token-verifier.js";
 
 /**
  * verigate's Prometheus metrics, in a registry of their own (no global state, so
@@ -6,7 +7,7 @@ import { Counter, Histogram, Registry } from "prom-client";
  * route names and reason codes come from the config and the reason catalogue,
  * never from a request.
  */
-export class GatewayMetrics {
+export class GatewayMetrics implements TokenTelemetry {
   readonly registry = new Registry();
   readonly decisions = new Counter({
     name: "verigate_decisions_total",
@@ -39,6 +40,45 @@ export class GatewayMetrics {
     labelNames: ["route", "reason"] as const,
     registers: [this.registry],
   });
+
+  readonly tokenVerifications = new Counter({
+    name: "verigate_token_verifications_total",
+    help: "Tokens verified, by issuer and whether the verification cache answered (hit) or the signature was checked (miss)",
+    labelNames: ["issuer", "cache"] as const,
+    registers: [this.registry],
+  });
+  readonly keyFetchFailures = new Counter({
+    name: "verigate_jwks_fetch_errors_total",
+    help: "Tokens refused because the issuer's JWKS could not be fetched (down, slow or not a JWKS)",
+    labelNames: ["issuer"] as const,
+    registers: [this.registry],
+  });
+  readonly reloads = new Counter({
+    name: "verigate_config_reloads_total",
+    help: "Config reloads, by result: applied, unchanged or rejected (the old config kept serving)",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  readonly configLoadedAt = new Gauge({
+    name: "verigate_config_loaded_timestamp_seconds",
+    help: "When the config in force was loaded, by its revision",
+    labelNames: ["revision"] as const,
+    registers: [this.registry],
+  });
+
+  tokenVerified(issuer: string, cache: "hit" | "miss"): void {
+    this.tokenVerifications.inc({ issuer, cache });
+  }
+
+  keyFetchFailed(issuer: string): void {
+    this.keyFetchFailures.inc({ issuer });
+  }
+
+  /** Records the revision in force (one series: the previous revision's is removed). */
+  configInForce(revision: string, at: number): void {
+    this.configLoadedAt.reset();
+    this.configLoadedAt.set({ revision }, at / 1000);
+  }
 
   /** The text a Prometheus scrape gets. */
   async render(): Promise<{ contentType: string; body: string }> {

@@ -6,6 +6,7 @@ import { runDevToken } from "./dev-token.js";
 import { runExplainCase, runExplainRequest } from "./explain-command.js";
 import { runQuickstart } from "./quickstart.js";
 import { renderConfigSchema } from "./print-schema.js";
+import { runReplay } from "./replay-command.js";
 import { runServe } from "./serve.js";
 import { runTest } from "./test-command.js";
 
@@ -27,6 +28,10 @@ usage:
   verigate explain --case FILE [--name CASE]
                                    show the route chosen, every rule and criterion with its actual
                                    value, and the decision
+  verigate replay --config NEW --log AUDIT.log
+                                   re-decide the audit log's recorded decisions against a new
+                                   config; prints the flips (allow -> deny, deny -> allow) by
+                                   route and reason, then the counts (exit 0)
   verigate quickstart              dev PKI + demo upstream + proxy on loopback (what npm start runs)
   verigate schema                  print the JSON Schema of the config file (for editors)
 `;
@@ -52,12 +57,13 @@ async function main(argv: string[]): Promise<number> {
       method: { type: "string" },
       case: { type: "string" },
       name: { type: "string" },
+      log: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
     allowPositionals: command === "test",
   });
-  const need = (name: "config" | "out" | "pki" | "client" | "host" | "path"): string => {
+  const need = (name: "config" | "out" | "pki" | "client" | "host" | "path" | "log"): string => {
     const value = values[name];
     if (value === undefined) throw new UsageError(`verigate ${command}: --${name} is required`);
     return value;
@@ -84,6 +90,8 @@ async function main(argv: string[]): Promise<number> {
         method: values.method,
         claims: values.claims,
       });
+    case "replay":
+      return runReplay({ config: need("config"), log: need("log") });
     case "quickstart":
       return runQuickstart();
     case "schema":

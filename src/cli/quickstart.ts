@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { join, relative } from "node:path";
+import { createLogger } from "../audit/logger.js";
 import { writeDevPki } from "../dev-pki/write-dev-pki.js";
 import { startDemoUpstream } from "./demo-upstream.js";
 import { serveUntilStopped, startFromConfig } from "./serve.js";
@@ -15,7 +16,8 @@ const DEMO_UPSTREAM_PORT = 9001;
 export async function runQuickstart(): Promise<number> {
   const pki = await writeDevPki(join(ROOT, ".quickstart", "pki"));
   const upstream = await startDemoUpstream(DEMO_UPSTREAM_PORT);
-  const gateway = await startFromConfig(join(ROOT, "config", "quickstart.yaml"));
+  const logger = createLogger();
+  const gateway = await startFromConfig(join(ROOT, "config", "quickstart.yaml"), logger);
   if (gateway === undefined) {
     upstream.close();
     return 1;
@@ -43,10 +45,11 @@ admin on http://127.0.0.1:9090. Policy: config/quickstart.yaml. Audit lines are 
 
   readiness:  curl http://127.0.0.1:9090/readyz
   check a config:  npx verigate check --config config/quickstart.yaml
+  edit config/quickstart.yaml and save: verigate reloads it (or rejects it and keeps serving)
 
 Ctrl-C stops it.
 `);
-  const code = await serveUntilStopped(gateway);
+  const code = await serveUntilStopped(gateway, logger);
   upstream.close();
   return code;
 }

@@ -1,6 +1,8 @@
-import { createLogger } from "../audit/logger.js";
+import { createLogger, type Logger } from "../audit/logger.js";
+import { GatewayMetrics } from "../audit/metrics.js";
 import { loadSnapshot } from "../config/compile-config.js";
 import { ConfigError, formatProblem } from "../config/config-problem.js";
+import { startReloader } from "../reload/reloader.js";
 import { createGateway, type Gateway } from "../server.js";
 
 /** Resolves once SIGTERM or SIGINT arrives. */
@@ -12,10 +14,12 @@ function untilStopSignal(): Promise<string> {
 }
 
 /** Starts a gateway from a config file; prints the problems and returns undefined when it does not compile. */
-export async function startFromConfig(file: string): Promise<Gateway | undefined> {
+export async function startFromConfig(file: string, logger: Logger): Promise<Gateway | undefined> {
   try {
-    const snapshot = await loadSnapshot(file);
-    const gateway = createGateway(snapshot, createLogger());
+    // The metrics exist first: the snapshot's token verifier reports to them.
+    const metrics = new GatewayMetrics();
+    const snapshot = await loadSnapshot(file, { telemetry: metrics });
+    const gateway = createGateway(snapshot, logger, { metrics });
     await gateway.listen();
     return gateway;
   } catch (error: unknown) {
@@ -26,20 +30,23 @@ export async function startFromConfig(file: string): Promise<Gateway | undefined
   }
 }
 
-/** Drains and stops a gateway when asked to. */
-export async function serveUntilStopped(gateway: Gateway): Promise<number> {
-  // Reloading arrives with hot reload; until then SIGHUP must not kill the process (its default).
-  process.on("SIGHUP", () =>
-    console.error("verigate: SIGHUP ignored: reload is not supported yet"),
-  );
+/** Reloads on SIGHUP and on file changes; drains and stops on SIGTERM or SIGINT. */
+export async function serveUntilStopped(gateway: Gateway, logger: Logger): Promise<number> {
+  const reloader = startReloader(gateway, logger);
+  const onHangup = (): void => void reloader.reload("SIGHUP");
+  process.on("SIGHUP", onHangup);
   const signal = await untilStopSignal();
   console.error(`verigate: ${signal}: draining`);
+  process.off("SIGHUP", onHangup);
+  process.on("SIGHUP", () => undefined); // while draining, SIGHUP must not kill (its default)
+  reloader.close();
   await gateway.close();
   return 0;
 }
 
 /** `verigate serve --config FILE`. */
 export async function runServe(file: string): Promise<number> {
-  const gateway = await startFromConfig(file);
-  return gateway === undefined ? 1 : serveUntilStopped(gateway);
+  const logger = createLogger();
+  const gateway = await startFromConfig(file, logger);
+  return gateway === undefined ? 1 : serveUntilStopped(gateway, logger);
 }

@@ -5,7 +5,7 @@ import { buildRouteTable, type RouteTableEntry } from "../proxy/route-table.js";
 import { parseUpstream } from "../proxy/upstream.js";
 import { checkTlsMaterial } from "../tls/tls-material.js";
 import { EvidenceCache } from "../claims/evidence/evidence-claims.js";
-import { TokenVerifier } from "../claims/tokens/token-verifier.js";
+import { TokenVerifier, type TokenTelemetry } from "../claims/tokens/token-verifier.js";
 import { ConfigFiles } from "./config-files.js";
 import { compileIssuers } from "./compile-issuers.js";
 import type { ConfigProblem } from "./config-problem.js";
@@ -73,6 +73,12 @@ async function compileRoute(
   };
 }
 
+/** What compiling may be given: the load time (default now) and where token metrics go. */
+export interface CompileOptions {
+  readonly now?: Date;
+  readonly telemetry?: TokenTelemetry;
+}
+
 /**
  * Compiles a validated config into a frozen snapshot: reads and checks every file
  * it names, compiles every route's matchers and policy, builds the route table.
@@ -82,8 +88,9 @@ export async function compileConfig(
   config: ConfigDocument,
   text: string,
   file: string,
-  now: Date = new Date(),
+  options: CompileOptions = {},
 ): Promise<{ snapshot?: Snapshot; problems: ConfigProblem[] }> {
+  const now = options.now ?? new Date();
   const files = new ConfigFiles(file, text);
   const problems: ConfigProblem[] = [];
 
@@ -143,6 +150,7 @@ export async function compileConfig(
   const snapshot: Snapshot = {
     revision: files.revision(),
     file,
+    files: [...files.paths],
     listen: config.listen,
     admin: config.admin,
     tls: {
@@ -159,8 +167,9 @@ export async function compileConfig(
       rotateEveryMs: config.assertion.rotateEvery,
       issuer: config.assertion.issuer,
     },
+    reload: config.reload,
     issuers,
-    tokens: new TokenVerifier(),
+    tokens: new TokenVerifier(options.telemetry),
     evidenceCache: new EvidenceCache(),
     routes: compiled,
     routeTable: table,
@@ -169,9 +178,9 @@ export async function compileConfig(
 }
 
 /** Loads, validates and compiles a config file. Throws ConfigError listing every problem. */
-export async function loadSnapshot(file: string, now?: Date): Promise<Snapshot> {
+export async function loadSnapshot(file: string, options: CompileOptions = {}): Promise<Snapshot> {
   const { config, text } = await loadConfigDocument(file);
-  const { snapshot, problems } = await compileConfig(config, text, file, now);
+  const { snapshot, problems } = await compileConfig(config, text, file, options);
   if (snapshot === undefined) throw new ConfigError(problems);
   return snapshot;
 }

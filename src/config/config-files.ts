@@ -6,11 +6,14 @@ import type { ConfigProblem } from "./config-problem.js";
 /** Reads the files a config names (relative to the config's folder), collecting problems. */
 export class ConfigFiles {
   readonly problems: ConfigProblem[] = [];
+  /** Every file named so far, read or not (absolute paths): what a reload watches. */
+  readonly paths = new Set<string>();
   readonly #base: string;
   readonly #hash = createHash("sha256");
 
   constructor(configFile: string, configText: string) {
     this.#base = dirname(configFile);
+    this.paths.add(resolve(configFile));
     this.#hash.update(configText);
   }
 
@@ -22,6 +25,7 @@ export class ConfigFiles {
   /** Reads a file as bytes (a DER CRL is not text). */
   async readBytes(path: string, where: string): Promise<Buffer | undefined> {
     const full = resolve(this.#base, path);
+    this.paths.add(full);
     try {
       const content = await readFile(full);
       this.#hash.update(`\0${full}\0`).update(content);

@@ -229,6 +229,14 @@ export const configSchema = z.strictObject({
       issuer: z.string().min(1).optional(),
     })
     .default({}),
+  /** Hot reload: SIGHUP always reloads; `watch` also reloads when the config or a file it names changes. */
+  reload: z
+    .strictObject({
+      watch: z.boolean().default(true),
+      /** Wait this long after the last change before reloading (editors write files in several steps). */
+      debounce: duration.default(300),
+    })
+    .default({ watch: true, debounce: 300 }),
   /** Who may vouch for claims: CAs for claims in client certificates, key sets for signed tokens. */
   issuers: z.array(issuerSchema).default([]),
   routes: z

@@ -30,6 +30,8 @@ export interface Snapshot {
   /** Short hash of the config text and every file it names: in every audit line. */
   readonly revision: string;
   readonly file: string;
+  /** The config file and every file it names (absolute paths): what a reload watches. */
+  readonly files: readonly string[];
   readonly listen: { readonly address: string; readonly port: number };
   readonly admin: { readonly address: string; readonly port: number };
   readonly tls: TlsMaterial & {
@@ -43,6 +45,7 @@ export interface Snapshot {
     readonly rotateEveryMs: number | undefined;
     readonly issuer: string | undefined;
   };
+  readonly reload: { readonly watch: boolean; readonly debounce: number };
   readonly issuers: CompiledIssuers;
   /** Verified tokens of this snapshot's issuers, remembered until they expire. */
   readonly tokens: TokenVerifier;

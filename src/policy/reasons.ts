@@ -59,6 +59,7 @@ export const REASONS = {
   // The request itself.
   "malformed-request": { status: 400, category: "bad-request", about: "the request is ambiguous or malformed (path, Host, headers)" },
   "no-route": { status: 404, category: "not-found", about: "no route matches the host and path" },
+  "tls-settings-changed": { status: 421, category: "retry-new-connection", about: "the connection was verified under TLS settings a reload has since replaced; retry on a new connection" },
   "served-by-verigate": { status: 200, category: "allowed", about: "a verigate endpoint under /.well-known/verigate/ answered" },
   // Forwarding.
   "upstream-unreachable": { status: 502, category: "bad-gateway", about: "the upstream refused, reset or could not be reached" },

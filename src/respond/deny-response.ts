@@ -18,6 +18,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   "bad-gateway": "The application could not be reached.",
   "gateway-timeout": "The application did not answer in time.",
   "internal-error": "The request could not be decided and was refused.",
+  "retry-new-connection":
+    "The server's TLS settings changed since this connection was made. Retry on a new connection.",
   unavailable:
     "A service needed to decide is unavailable; the request was refused. Try again later.",
 };
@@ -64,6 +66,8 @@ export function sendDeny(
     "cache-control": "no-store",
     "x-request-id": response.requestId,
     "x-content-type-options": "nosniff",
+    // 421: the client may retry only on another connection (RFC 9110, 15.5.20).
+    ...(response.status === 421 ? { connection: "close" } : {}),
   });
   res.end(body);
 }

@@ -1,5 +1,6 @@
 import { constants } from "node:crypto";
 import type { ServerOptions } from "node:https";
+import type { SecureContextOptions } from "node:tls";
 import type { Snapshot } from "../config/snapshot.js";
 import { splitCrls } from "./tls-material.js";
 
@@ -16,21 +17,29 @@ import { splitCrls } from "./tls-material.js";
  * - Renegotiation is refused: it could change the peer under a verified connection.
  */
 export function listenerOptions(snapshot: Snapshot): ServerOptions {
-  const { tls, limits } = snapshot;
+  const { limits } = snapshot;
   return {
-    cert: tls.cert,
-    key: tls.key,
-    ca: tls.clientCAs,
-    ...(tls.crl === undefined ? {} : { crl: splitCrls(tls.crl) }),
+    ...secureContextOptions(snapshot),
     requestCert: true,
     rejectUnauthorized: false,
-    minVersion: tls.minVersion,
-    secureOptions: constants.SSL_OP_NO_TICKET | constants.SSL_OP_NO_RENEGOTIATION,
     ALPNProtocols: ["http/1.1"],
     handshakeTimeout: limits.handshakeTimeout,
     headersTimeout: limits.headersTimeout,
     requestTimeout: limits.requestTimeout,
     keepAliveTimeout: limits.idleTimeout,
     maxHeaderSize: limits.maxHeaderBytes,
+  };
+}
+
+/** The part of the listener's options a reload can replace (`server.setSecureContext`). */
+export function secureContextOptions(snapshot: Snapshot): SecureContextOptions {
+  const { tls } = snapshot;
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    ca: tls.clientCAs,
+    ...(tls.crl === undefined ? {} : { crl: splitCrls(tls.crl) }),
+    minVersion: tls.minVersion,
+    secureOptions: constants.SSL_OP_NO_TICKET | constants.SSL_OP_NO_RENEGOTIATION,
   };
 }

@@ -151,10 +151,29 @@ describe("an issuer whose keys come from a JWKS URI", () => {
         "key-source-unavailable",
       ]);
 
+      const metrics = (await adminGet(h.adminPort, "/metrics")).body;
+      expect(metrics).toContain('verigate_jwks_fetch_errors_total{issuer="corp-idp"} 3');
+
       jwks.setMode("up");
       await expectAllowed(h, await freshToken(key));
     },
   );
+
+  it("counts verifications answered by the token cache in /metrics", async () => {
+    const key = await createSigningKey("ES256", "idp-1");
+    const jwks = await startKeys(key);
+    const h = await startKeyedGateway(jwks.url);
+    const token = await freshToken(key);
+    for (let i = 0; i < 3; i++) await expectAllowed(h, token);
+    const metrics = (await adminGet(h.adminPort, "/metrics")).body;
+    expect(metrics).toContain(
+      'verigate_token_verifications_total{issuer="corp-idp",cache="miss"} 1',
+    );
+    expect(metrics).toContain(
+      'verigate_token_verifications_total{issuer="corp-idp",cache="hit"} 2',
+    );
+    expect(metrics).not.toContain("verigate_jwks_fetch_errors_total{");
+  });
 
   it("makes concurrent verifications that wait for keys share one fetch", async () => {
     const key = await createSigningKey("ES256", "idp-1");

@@ -1,23 +1,18 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEchoUpstream, type EchoUpstream } from "../support/echo-upstream.js";
 import { mtlsRequest } from "../support/mtls-client.js";
 import { createTestPki, writeTestPki, type TestPki } from "../support/pki.js";
-
-const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+import { startVerigateProcess, type VerigateProcess } from "../support/verigate-process.js";
 
 describe("verigate serve and SIGTERM", () => {
   let dir: string;
   let pki: TestPki;
   let upstream: EchoUpstream;
-  let child: ChildProcess;
-  let port: number;
+  let verigate: VerigateProcess;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "verigate-sigterm-"));
@@ -36,30 +31,24 @@ routes:
     policy: { allow: [ { identity.commonName: alice } ] }
 `,
     );
-    // The built binary, as a user runs it (npm test builds first).
-    child = spawn(process.execPath, [MAIN, "serve", "--config", config], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    port = await new Promise<number>((resolve, reject) => {
-      lines.on("line", (line) => {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === "verigate listening" && entry.port !== undefined) resolve(entry.port);
-      });
-      child.once("exit", (code) => reject(new Error(`verigate exited early with ${String(code)}`)));
-    });
+    verigate = await startVerigateProcess(config);
   });
   afterAll(async () => {
-    if (child.exitCode === null) child.kill("SIGKILL");
+    if (verigate.child.exitCode === null) verigate.child.kill("SIGKILL");
     await upstream.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   it("lets an in-flight request finish, then exits 0", async () => {
-    const inFlight = mtlsRequest({ port, pki, as: pki.clients.alice, path: "/delay/1" });
+    const inFlight = mtlsRequest({
+      port: verigate.port,
+      pki,
+      as: pki.clients.alice,
+      path: "/delay/1",
+    });
     await expect.poll(() => upstream.seen.some((s) => s.url === "/delay/1")).toBe(true);
-    const exited = once(child, "exit") as Promise<[number | null, string | null]>;
-    child.kill("SIGTERM");
+    const exited = once(verigate.child, "exit") as Promise<[number | null, string | null]>;
+    verigate.child.kill("SIGTERM");
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(res.body).toBe("late but complete");

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "../../src/audit/logger.js";
+import { GatewayMetrics } from "../../src/audit/metrics.js";
 import { loadSnapshot } from "../../src/config/compile-config.js";
 import { createGateway, type Gateway } from "../../src/server.js";
 import { AuditCapture } from "./audit-capture.js";
@@ -74,13 +75,16 @@ ${fill(options.extra ?? "")}
 ${fill(options.routes)}
 `;
   await writeFile(configFile, yaml);
-  const snapshot = await loadSnapshot(configFile, options.loadedAt);
+  const metrics = new GatewayMetrics();
+  const snapshot = await loadSnapshot(configFile, {
+    telemetry: metrics,
+    ...(options.loadedAt === undefined ? {} : { now: options.loadedAt }),
+  });
   const audit = new AuditCapture();
-  const gateway = createGateway(
-    snapshot,
-    createLogger({ destination: audit }),
-    options.now === undefined ? {} : { now: options.now },
-  );
+  const gateway = createGateway(snapshot, createLogger({ destination: audit }), {
+    metrics,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const { port, adminPort } = await gateway.listen();
   return {
     pki,

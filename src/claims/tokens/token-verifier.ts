@@ -23,6 +23,16 @@ export function tokenIdOf(token: string): string {
   return createHash("sha256").update(token).digest("base64url");
 }
 
+/** What token verification reports to metrics (GatewayMetrics implements it). */
+export interface TokenTelemetry {
+  /** A token was verified from the cache (`hit`) or by its signature (`miss`). */
+  tokenVerified(issuer: string, cache: "hit" | "miss"): void;
+  /** A token was refused because its issuer's keys could not be fetched (down, slow, junk). */
+  keyFetchFailed(issuer: string): void;
+}
+
+const NO_TELEMETRY: TokenTelemetry = { tokenVerified() {}, keyFetchFailed() {} };
+
 /**
  * Verifies tokens and remembers the ones that passed, no longer than their expiry
  * (and at most 10 minutes). A remembered token still passes the time checks on
@@ -30,6 +40,11 @@ export function tokenIdOf(token: string): string {
  */
 export class TokenVerifier {
   readonly #cache = new LRUCache<string, VerifiedToken>({ max: MAX_CACHED_TOKENS });
+  readonly #telemetry: TokenTelemetry;
+
+  constructor(telemetry: TokenTelemetry = NO_TELEMETRY) {
+    this.#telemetry = telemetry;
+  }
 
   async verify(
     token: string,
@@ -41,11 +56,16 @@ export class TokenVerifier {
     const key = `${issuer.name}\0${tokenId}`;
     const cached = this.#cache.get(key);
     if (cached !== undefined) {
+      this.#telemetry.tokenVerified(issuer.name, "hit");
       const late = checkTokenTimes(cached, issuer, now);
       return late === undefined ? { ok: true, token: cached } : { ok: false, ...late };
     }
     const result = await verifyToken(token, issuer, now);
-    if (!result.ok) return result;
+    this.#telemetry.tokenVerified(issuer.name, "miss");
+    if (!result.ok) {
+      if (result.reason === "key-source-unavailable") this.#telemetry.keyFetchFailed(issuer.name);
+      return result;
+    }
     const refused = firstUse === undefined ? undefined : await firstUse(result.token, tokenId);
     if (refused !== undefined) return { ok: false, ...refused };
     const ttl = Math.min(result.token.expiresAt - now, MAX_CACHE_MS);

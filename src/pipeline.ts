@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import {
@@ -21,6 +22,7 @@ import { REASONS, statusForReasons, type ReasonCode } from "./policy/reasons.js"
 import { canonicalizeTarget } from "./proxy/canonical-path.js";
 import type { ForwardFailure, Forwarder, ForwardRequest } from "./proxy/forward.js";
 import { canonicalizeHost } from "./proxy/host.js";
+import { checkHostMatchesSni, checkRequestHead } from "./proxy/request-hygiene.js";
 import type { AssertionKeys } from "./proxy/assertion-keys.js";
 import { buildOutgoingHeaders } from "./proxy/outgoing-headers.js";
 import { ASSERTION_HEADER, signAssertion } from "./proxy/upstream-assertion.js";
@@ -96,6 +98,19 @@ export interface Pipeline {
     head: Buffer,
     snapshot: Snapshot,
   ) => void;
+  /** Refuses a request without deciding it (load shedding), with its audit line. */
+  readonly refuse: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    snapshot: Snapshot,
+    reason: ReasonCode,
+  ) => void;
+  /** Answers what Node's HTTP parser refused before a request existed, with an audit line. */
+  readonly refuseUnparsed: (
+    socket: Socket,
+    snapshot: Snapshot,
+    error: NodeJS.ErrnoException,
+  ) => void;
 }
 
 const NO_IDENTITY: IdentityClaims = Object.freeze({ source: "none" });
@@ -140,10 +155,15 @@ async function decide(
 
   if (!deps.isCurrentConnection(socket))
     return deny(["tls-settings-changed"], { detail: "connection predates a TLS reload" });
+  const head = checkRequestHead(req, snapshot.limits.maxHeaderCount, snapshot.singletonHeaders);
+  if (head !== undefined) return deny([head.reason], { detail: head.detail });
   const target = canonicalizeTarget(req.url ?? "");
   if (!target.ok) return deny(["malformed-request"], { detail: target.problem });
   const host = canonicalizeHost(req.headers.host);
   if (!host.ok) return deny(["malformed-request"], { detail: host.problem });
+  const misdirected = checkHostMatchesSni(host.host, socket.servername);
+  if (misdirected !== undefined)
+    return deny([misdirected.reason], { detail: misdirected.detail, host: host.host });
   const requestClaims = { ...request, path: target.path, host: host.host };
   verdict = {
     ...verdict,
@@ -178,6 +198,13 @@ async function decide(
   const route = snapshot.routeTable.lookup(host.host, target.path);
   if (route === undefined) return deny(["no-route"], { replayable: true });
   verdict = { ...verdict, route };
+  // A declared body too large is refused before any token is verified; a chunked one is counted as it streams.
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > route.maxBodyBytes) {
+    return deny(["body-too-large"], {
+      detail: `content-length ${declared} over the route's ${route.maxBodyBytes}`,
+    });
+  }
 
   const sources = {
     issuers: snapshot.issuers.tokens,
@@ -256,8 +283,14 @@ function refusal(reasons: readonly ReasonCode[], requestId: string): DenyRespons
   return { status: statusForReasons(reasons), category, requestId };
 }
 
+const FAILURE_REASONS: Readonly<Record<ForwardFailure["kind"], ReasonCode>> = {
+  timeout: "upstream-timeout",
+  unreachable: "upstream-unreachable",
+  "body-too-large": "body-too-large",
+};
+
 function failureReason(failure: ForwardFailure): ReasonCode {
-  return failure.kind === "timeout" ? "upstream-timeout" : "upstream-unreachable";
+  return FAILURE_REASONS[failure.kind];
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
@@ -315,24 +348,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return await decide(snapshot, req, deps);
     } catch (error: unknown) {
       logger.error({ err: error, requestId }, "evaluation failed; request denied");
-      const request = {
-        method: req.method ?? "",
-        path: "",
-        host: "",
-        sourceIp: sourceIpOf(req.socket as TLSSocket),
-        time: deps.now(),
-      };
-      return {
-        effect: "deny",
-        reasons: ["evaluation-error"],
-        route: undefined,
-        claims: { identity: NO_IDENTITY, request },
-        isEndpoint: false,
-        host: "",
-        target: "",
-        consumedHeaders: [],
-        notes: [],
-      };
+      return undecided(
+        ["evaluation-error"],
+        sourceIpOf(req.socket as TLSSocket),
+        req.method ?? "",
+        "unexpected error (logged once)",
+      );
     } finally {
       deps.metrics.decisionSeconds.observe((performance.now() - started) / 1000);
     }
@@ -353,7 +374,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       clientIp: verdict.claims.request.sourceIp,
       requestId,
       isUpgrade,
-      consumed: verdict.consumedHeaders,
+      consumed: verdict.consumedHeaders.filter((name) => !route.passHeaders.has(name)),
     });
     // Set after the client's x-verigate-* headers were dropped: only verigate's own reaches the upstream.
     headers[ASSERTION_HEADER] = await signAssertion(
@@ -371,6 +392,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       upstream: route.upstream,
       target: verdict.target,
       timeoutMs: snapshot.limits.upstreamTimeout,
+      connectTimeoutMs: snapshot.limits.upstreamConnectTimeout,
+      maxBodyBytes: route.maxBodyBytes,
       headers,
     };
   }
@@ -464,7 +487,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
     forwarder.web(req, res, request, (why) => {
       failure = why;
-      deps.metrics.upstreamFailures.inc({ route: route.name, reason: failureReason(why) });
+      if (why.kind !== "body-too-large")
+        deps.metrics.upstreamFailures.inc({ route: route.name, reason: failureReason(why) });
       sendDeny(res, refusal([failureReason(why)], requestId), accept);
     });
   }
@@ -506,8 +530,68 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     });
   }
 
+  /** A verdict for a request refused before it was decided. */
+  function undecided(
+    reasons: ReasonCode[],
+    sourceIp: string,
+    method: string,
+    detail: string,
+  ): Verdict {
+    return {
+      effect: "deny",
+      reasons,
+      route: undefined,
+      claims: {
+        identity: NO_IDENTITY,
+        request: { method, path: "", host: "", sourceIp, time: deps.now() },
+      },
+      isEndpoint: false,
+      host: "",
+      target: "",
+      consumedHeaders: [],
+      notes: [],
+      detail,
+    };
+  }
+
+  function refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    snapshot: Snapshot,
+    reason: ReasonCode,
+  ): void {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const verdict = undecided([reason], sourceIpOf(req.socket as TLSSocket), req.method ?? "", "");
+    sendDeny(res, refusal([reason], requestId), req.headers.accept);
+    audit(snapshot, verdict, requestId, started, {});
+  }
+
+  function refuseUnparsed(socket: Socket, snapshot: Snapshot, error: NodeJS.ErrnoException): void {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const reason: ReasonCode =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? "headers-too-large"
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? "request-timeout"
+          : "malformed-request";
+    const verdict = undecided(
+      [reason],
+      sourceIpOf(socket as TLSSocket),
+      "",
+      `HTTP parser: ${error.code ?? error.message}`,
+    );
+    if (socket.writable && !socket.destroyed)
+      sendDenyOnSocket(socket, refusal([reason], requestId));
+    else socket.destroy();
+    audit(snapshot, verdict, requestId, started, {});
+  }
+
   // Node calls these handlers and ignores what they return: every error path is handled inside.
   return {
+    refuse,
+    refuseUnparsed,
     handleRequest: (req, res, snapshot) => {
       handleRequest(req, res, snapshot).catch((error: unknown) => {
         logger.error({ err: error }, "request handling failed");

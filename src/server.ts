@@ -38,27 +38,6 @@ export interface Gateway {
   close(drainMs?: number): Promise<void>;
 }
 
-/** Answers what Node's HTTP parser refused before verigate saw a request. */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket, logger: Logger): void {
-  const status =
-    error.code === "HPE_HEADER_OVERFLOW"
-      ? 431
-      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? 408
-        : 400;
-  logger.info(
-    { status, code: error.code, sourceIp: socket.remoteAddress },
-    "request refused by the HTTP parser",
-  );
-  if (socket.writable && !socket.destroyed) {
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request"}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
-    );
-  } else {
-    socket.destroy();
-  }
-}
-
 /** Test seams; production uses the real clock. */
 export interface GatewayOptions {
   /** The clock, in milliseconds: real attestation vectors need a fixed "now". */
@@ -70,6 +49,8 @@ export interface GatewayOptions {
 /** The HTTP limits of the proxy listener a reload can change on the running server. */
 function applyServerLimits(server: HttpsServer, snapshot: Snapshot): void {
   server.maxConnections = snapshot.limits.maxConnections;
+  // Keep every header field: Node would drop those past ~1000 silently; verigate refuses past maxHeaderCount.
+  server.maxHeadersCount = 0;
   server.headersTimeout = snapshot.limits.headersTimeout;
   server.requestTimeout = snapshot.limits.requestTimeout;
   server.keepAliveTimeout = snapshot.limits.idleTimeout;
@@ -114,10 +95,26 @@ export function createGateway(
 
   const proxyServer: HttpsServer = createServer(listenerOptions(current));
   applyServerLimits(proxyServer, current);
+  let inFlight = 0;
+  const requestsOn = new WeakMap<Socket, number>();
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const leased = current;
+    const { maxInFlight, maxRequestsPerConnection } = leased.limits;
+    const count = (requestsOn.get(req.socket) ?? 0) + 1;
+    requestsOn.set(req.socket, count);
+    // The last request a connection may carry: Node answers it with `Connection: close`.
+    if (count >= maxRequestsPerConnection) res.shouldKeepAlive = false;
+    // Shedding is cheap, so an overloaded verigate still answers, and its admin port too.
+    if (inFlight >= maxInFlight) {
+      pipeline.refuse(req, res, leased, "overloaded");
+      return;
+    }
+    inFlight++;
     leases.acquire(leased);
-    res.once("close", () => leases.release(leased));
+    res.once("close", () => {
+      inFlight--;
+      leases.release(leased);
+    });
     pipeline.handleRequest(req, res, leased);
   }
   proxyServer.on("request", onRequest);
@@ -136,8 +133,14 @@ export function createGateway(
     pipeline.handleUpgrade(req, socket, head, leased);
   });
   proxyServer.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
-    answerClientError(error, socket, logger),
+    pipeline.refuseUnparsed(socket, current, error),
   );
+  proxyServer.on("drop", (data?: { remoteAddress?: string }) => {
+    logger.warn(
+      { sourceIp: data?.remoteAddress, maxConnections: current.limits.maxConnections },
+      "connection refused: limits.maxConnections reached",
+    );
+  });
   proxyServer.on("tlsClientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     logger.info(
       { code: error.code, reason: error.message, sourceIp: socket.remoteAddress },

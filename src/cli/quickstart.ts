@@ -41,6 +41,8 @@ admin on http://127.0.0.1:9090. Policy: config/quickstart.yaml. Audit lines are 
   the same VM with debugging on, 403 (add --measurement <hex> or --unbound to see other refusals):
     ${curl} ${as("carol")} -H "x-attestation-token: $(npx verigate dev-token --pki ${rel(pki.dir)} --client carol --debug)" https://localhost:8443/payroll/run
   no route for this host, 404:
+    ${curl} ${as("alice")} https://127.0.0.1:8443/
+  Host naming another server than the TLS connection was made for (SNI), 421:
     ${curl} ${as("alice")} -H 'Host: elsewhere.localhost' https://localhost:8443/
 
   readiness:  curl http://127.0.0.1:9090/readyz

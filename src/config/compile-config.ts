@@ -7,18 +7,26 @@ import { checkTlsMaterial } from "../tls/tls-material.js";
 import { EvidenceCache } from "../claims/evidence/evidence-claims.js";
 import { TokenVerifier, type TokenTelemetry } from "../claims/tokens/token-verifier.js";
 import { ConfigFiles } from "./config-files.js";
-import { compileIssuers } from "./compile-issuers.js";
+import { ATTESTATION_TOKEN_HEADER, EVIDENCE_HEADER } from "../claims/build-claims.js";
+import { compileIssuers, type CompiledIssuers } from "./compile-issuers.js";
 import type { ConfigProblem } from "./config-problem.js";
 import { ConfigError } from "./config-problem.js";
 import { deepFreeze } from "./deep-freeze.js";
 import { loadConfigDocument } from "./load-config.js";
-import type { ConfigDocument, RouteDocument } from "./schema.js";
+import type { ConfigDocument, LimitsDocument, RouteDocument } from "./schema.js";
 import type { CompiledRoute, Snapshot } from "./snapshot.js";
+
+/** What a route is compiled against: the measurement lists, the token headers by issuer, the limits. */
+interface RouteContext {
+  readonly lists: ReadonlyMap<string, readonly string[]>;
+  readonly tokenHeaders: ReadonlyMap<string, string>;
+  readonly limits: LimitsDocument;
+}
 
 async function compileRoute(
   route: RouteDocument,
   where: string,
-  lists: ReadonlyMap<string, readonly string[]>,
+  context: RouteContext,
   files: ConfigFiles,
 ): Promise<{
   compiled?: CompiledRoute;
@@ -26,6 +34,7 @@ async function compileRoute(
   problems: ConfigProblem[];
 }> {
   const problems: ConfigProblem[] = [];
+  const { lists } = context;
   let host: string | undefined;
   if (route.match.host !== undefined) {
     const checked = canonicalizeRouteHost(route.match.host);
@@ -54,6 +63,16 @@ async function compileRoute(
       ? undefined
       : compilePolicy(route.candidate, { path: `${where}.candidate`, route: route.name, lists });
   problems.push(...(candidate?.problems ?? []));
+  const passHeaders = new Set<string>();
+  for (const [i, issuer] of route.passTokens.entries()) {
+    const header = context.tokenHeaders.get(issuer);
+    if (header === undefined) {
+      problems.push({
+        path: `${where}.passTokens[${i}]`,
+        message: `"${issuer}" is not a token issuer (issuers with jwks)`,
+      });
+    } else passHeaders.add(header);
+  }
 
   if (problems.length > 0 || policy === undefined || !prefix.ok || "problem" in upstream)
     return { problems };
@@ -64,6 +83,8 @@ async function compileRoute(
       identity: route.identity,
       mode: route.mode,
       preserveHost: route.preserveHost,
+      maxBodyBytes: route.maxBodyBytes ?? context.limits.maxBodyBytes,
+      passHeaders,
       upstream: upstream.upstream,
       policy,
       candidate: candidate?.policy,
@@ -71,6 +92,24 @@ async function compileRoute(
     entry: { host, pathPrefix: prefix.prefix, where },
     problems,
   };
+}
+
+/**
+ * Headers that say who a request is from or where it goes. Two of one are
+ * ambiguous (proxies and upstreams pick different ones), so a request carrying one
+ * twice is refused.
+ */
+function singletonHeaders(issuers: CompiledIssuers): ReadonlySet<string> {
+  return new Set([
+    "host",
+    "authorization",
+    "proxy-authorization",
+    "content-length",
+    "transfer-encoding",
+    EVIDENCE_HEADER,
+    ATTESTATION_TOKEN_HEADER,
+    ...issuers.tokens.map((issuer) => issuer.header),
+  ]);
 }
 
 /** What compiling may be given: the load time (default now) and where token metrics go. */
@@ -123,7 +162,11 @@ export async function compileConfig(
   );
   problems.push(...issuerProblems);
 
-  const lists = new Map(Object.entries(config.measurements));
+  const routeContext: RouteContext = {
+    lists: new Map(Object.entries(config.measurements)),
+    tokenHeaders: new Map(issuers.tokens.map((issuer) => [issuer.name, issuer.header])),
+    limits: config.limits,
+  };
   const names = new Set<string>();
   const compiled: CompiledRoute[] = [];
   const entries: RouteTableEntry<CompiledRoute>[] = [];
@@ -132,7 +175,7 @@ export async function compileConfig(
     if (names.has(route.name))
       problems.push({ path: `${where}.name`, message: `duplicate route name "${route.name}"` });
     names.add(route.name);
-    const result = await compileRoute(route, where, lists, files);
+    const result = await compileRoute(route, where, routeContext, files);
     problems.push(...result.problems);
     if (result.compiled !== undefined && result.entry !== undefined) {
       compiled.push(result.compiled);
@@ -169,6 +212,7 @@ export async function compileConfig(
     },
     reload: config.reload,
     issuers,
+    singletonHeaders: singletonHeaders(issuers),
     tokens: new TokenVerifier(options.telemetry),
     evidenceCache: new EvidenceCache(),
     routes: compiled,

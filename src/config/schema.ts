@@ -53,7 +53,10 @@ const limitsSchema = z.strictObject({
   headersTimeout: duration.default(10_000),
   requestTimeout: duration.default(30_000),
   handshakeTimeout: duration.default(10_000),
+  /** From sending the request upstream to the end of the upstream's response head (504 after). */
   upstreamTimeout: duration.default(30_000),
+  /** Connecting to the upstream (TCP, and TLS for https upstreams); 504 after. */
+  upstreamConnectTimeout: duration.default(5_000),
   /** Fetching a remote JWKS. */
   keyFetchTimeout: duration.default(5_000),
   /** Default tolerance for token times (exp, nbf, iat). */
@@ -68,7 +71,19 @@ const limitsSchema = z.strictObject({
     .min(1024)
     .max(1024 * 1024)
     .default(16 * 1024),
+  /** More header fields than this gets 431 (Node alone would silently drop those past ~1000). */
+  maxHeaderCount: z.number().int().min(8).max(10_000).default(100),
+  /** Largest request body a route accepts (413 beyond); a route may set its own `maxBodyBytes`. */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(10 * 1024 * 1024),
   maxConnections: z.number().int().min(1).default(10_000),
+  /** Requests on one client connection before verigate closes it (`Connection: close`). */
+  maxRequestsPerConnection: z.number().int().min(1).default(1_000),
+  /** Requests being handled at once; beyond, new ones get 503 at once (load shedding). */
+  maxInFlight: z.number().int().min(1).default(1_024),
 });
 
 /** Asymmetric JWS algorithms only: a shared-secret algorithm would let a public key sign. */
@@ -193,6 +208,13 @@ const routeSchema = z.strictObject({
    * look only at the request, e.g. a public health page).
    */
   identity: z.enum(["required", "optional"]).default("required"),
+  /** Largest request body for this route (default `limits.maxBodyBytes`); 413 beyond. */
+  maxBodyBytes: z.number().int().min(0).optional(),
+  /**
+   * Token issuers whose verified token this route passes on to the upstream in its
+   * header. By default a token verigate consumed never leaves it.
+   */
+  passTokens: z.array(z.string().min(1)).default([]),
   /** Send the client's Host to the upstream instead of the upstream's own host. */
   preserveHost: z.boolean().default(false),
   /** Checked by the policy compiler, which reports its own problems. Absent: the route denies everything. */

@@ -16,6 +16,10 @@ export interface CompiledRoute {
   /** `audit`: would-be denies by the route's policy or identity gate are logged and forwarded. */
   readonly mode: "enforce" | "audit";
   readonly preserveHost: boolean;
+  /** Largest request body accepted (413 beyond). */
+  readonly maxBodyBytes: number;
+  /** Headers of the token issuers named in `passTokens`: forwarded although verigate consumed them. */
+  readonly passHeaders: ReadonlySet<string>;
   readonly upstream: Upstream;
   readonly policy: CompiledPolicy;
   /** Evaluated beside `policy` and logged, never enforced. */
@@ -47,6 +51,8 @@ export interface Snapshot {
   };
   readonly reload: { readonly watch: boolean; readonly debounce: number };
   readonly issuers: CompiledIssuers;
+  /** Headers a request may carry at most once: Host, credentials, every token and evidence header. */
+  readonly singletonHeaders: ReadonlySet<string>;
   /** Verified tokens of this snapshot's issuers, remembered until they expire. */
   readonly tokens: TokenVerifier;
   /** Verified raw evidence of this snapshot's evidence issuers, remembered by hash. */

@@ -58,6 +58,12 @@ export const REASONS = {
   "key-source-unavailable": { status: 503, category: "unavailable", about: "the keys needed to verify a token could not be fetched; denied" },
   // The request itself.
   "malformed-request": { status: 400, category: "bad-request", about: "the request is ambiguous or malformed (path, Host, headers)" },
+  "misdirected-request": { status: 421, category: "misdirected", about: "the Host header names another server than the TLS server name (SNI) the connection was made for" },
+  "too-many-headers": { status: 431, category: "headers-too-large", about: "more header fields than limits.maxHeaderCount" },
+  "headers-too-large": { status: 431, category: "headers-too-large", about: "the request head is larger than limits.maxHeaderBytes" },
+  "request-timeout": { status: 408, category: "request-timeout", about: "the request head or body did not arrive within limits.headersTimeout / requestTimeout" },
+  "body-too-large": { status: 413, category: "body-too-large", about: "the request body is larger than the route's maxBodyBytes" },
+  "overloaded": { status: 503, category: "unavailable", about: "more requests in flight than limits.maxInFlight: shed at once" },
   "no-route": { status: 404, category: "not-found", about: "no route matches the host and path" },
   "tls-settings-changed": { status: 421, category: "retry-new-connection", about: "the connection was verified under TLS settings a reload has since replaced; retry on a new connection" },
   "served-by-verigate": { status: 200, category: "allowed", about: "a verigate endpoint under /.well-known/verigate/ answered" },

@@ -6,11 +6,15 @@ import type {
 } from "node:http";
 import { pipeline, type Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
+import { BodyLimit } from "./body-limit.js";
 import { buildResponseHeaders } from "./response-headers.js";
 import type { Upstream } from "./upstream.js";
 
 /** How forwarding ended when it did not end with the upstream's response. */
-export type ForwardFailure = { readonly kind: "unreachable" | "timeout"; readonly detail: string };
+export type ForwardFailure = {
+  readonly kind: "unreachable" | "timeout" | "body-too-large";
+  readonly detail: string;
+};
 
 export interface Forwarder {
   /** Forwards an allowed request; `onFailure` runs at most once, before any response byte was sent. */
@@ -35,12 +39,37 @@ export interface ForwardRequest {
   /** Canonical path and query: exactly what was authorized. */
   readonly target: string;
   readonly headers: OutgoingHttpHeaders;
+  /** From sending the request to the upstream's response head. */
   readonly timeoutMs: number;
+  /** For a new upstream connection to be established (TCP, and TLS for https). */
+  readonly connectTimeoutMs: number;
+  /** A chunked request body longer than this is not forwarded whole: the upstream request is aborted. */
+  readonly maxBodyBytes: number;
 }
+
+/** Why verigate itself aborted an upstream request, when it did. */
+type AbortCause = "connect-timeout" | "body-too-large";
 
 function describe(error: unknown): string {
   if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
   return String(error);
+}
+
+/** Why forwarding failed: verigate's own abort, or the library's timeout (a plain reset, told apart by the clock). */
+function classify(
+  cause: AbortCause | undefined,
+  error: unknown,
+  elapsedMs: number,
+  request: ForwardRequest,
+): ForwardFailure {
+  if (cause === "body-too-large")
+    return { kind: "body-too-large", detail: `chunked body over ${request.maxBodyBytes} bytes` };
+  if (cause === "connect-timeout")
+    return { kind: "timeout", detail: `no connection within ${request.connectTimeoutMs}ms` };
+  return {
+    kind: elapsedMs >= request.timeoutMs ? "timeout" : "unreachable",
+    detail: describe(error),
+  };
 }
 
 /**
@@ -75,6 +104,27 @@ export function createForwarder(): Forwarder {
     });
   });
 
+  // Per request: the connect timeout, the abort of a body over its limit, and why it was aborted.
+  const pending = new WeakMap<IncomingMessage, { connectTimeoutMs: number; https: boolean }>();
+  const upstreamRequests = new WeakMap<IncomingMessage, ClientRequest>();
+  const aborted = new WeakMap<IncomingMessage, AbortCause>();
+  function abort(req: IncomingMessage, cause: AbortCause): void {
+    aborted.set(req, cause);
+    upstreamRequests.get(req)?.destroy(new Error(cause));
+  }
+  // Emitted for every request: the library skips it only on an `Expect` header, which verigate never forwards.
+  proxy.on("proxyReq", (proxyReq: ClientRequest, req: IncomingMessage) => {
+    upstreamRequests.set(req, proxyReq);
+    const settings = pending.get(req);
+    if (settings === undefined) return;
+    proxyReq.once("socket", (socket) => {
+      if (!socket.connecting) return; // a kept-alive connection
+      const timer = setTimeout(() => abort(req, "connect-timeout"), settings.connectTimeoutMs);
+      socket.once(settings.https ? "secureConnect" : "connect", () => clearTimeout(timer));
+      socket.once("close", () => clearTimeout(timer));
+    });
+  });
+
   // The library applies no upstream timeout to upgrades: bound the wait for the
   // upstream's answer here (the library resets the socket timeout once upgraded).
   const upgradeTimeouts = new WeakMap<IncomingMessage, number>();
@@ -91,7 +141,16 @@ export function createForwarder(): Forwarder {
 
   return {
     web(req, res, request, onFailure) {
+      // A chunked body has no declared length to check first: it is counted as it streams.
+      const body =
+        req.headers["transfer-encoding"] === undefined
+          ? undefined
+          : req.pipe(new BodyLimit(request.maxBodyBytes, () => abort(req, "body-too-large")));
       prepare(req, request);
+      pending.set(req, {
+        connectTimeoutMs: request.connectTimeoutMs,
+        https: request.upstream.url.protocol === "https:",
+      });
       const started = performance.now();
       proxy.web(
         req,
@@ -100,15 +159,14 @@ export function createForwarder(): Forwarder {
           target: request.upstream.url,
           agent: request.upstream.agent,
           proxyTimeout: request.timeoutMs,
+          ...(body === undefined ? {} : { buffer: body }),
         },
         (error: unknown) => {
           if (res.headersSent) {
             res.destroy();
             return;
           }
-          // The library reports its own timeout as a plain reset: tell them apart by the clock.
-          const timedOut = performance.now() - started >= request.timeoutMs;
-          onFailure({ kind: timedOut ? "timeout" : "unreachable", detail: describe(error) });
+          onFailure(classify(aborted.get(req), error, performance.now() - started, request));
         },
       );
     },

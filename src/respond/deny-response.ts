@@ -20,9 +20,20 @@ const MESSAGES: Readonly<Record<string, string>> = {
   "internal-error": "The request could not be decided and was refused.",
   "retry-new-connection":
     "The server's TLS settings changed since this connection was made. Retry on a new connection.",
+  misdirected: "This server does not answer for that host on this connection.",
+  "headers-too-large": "The request headers are too large or too many.",
+  "request-timeout": "The request did not arrive in time.",
+  "body-too-large": "The request body is too large.",
   unavailable:
     "A service needed to decide is unavailable; the request was refused. Try again later.",
 };
+
+/**
+ * Refusals after which the connection is not reused: a malformed or oversized
+ * request may leave unread bytes that a parser would misread as the next request,
+ * and 421 tells the client to retry on another connection (RFC 9110, 15.5.20).
+ */
+const CLOSES_CONNECTION: ReadonlySet<number> = new Set([400, 408, 413, 421, 431]);
 
 function wantsHtml(accept: string | undefined): boolean {
   // Browsers ask for text/html first; API clients and curl do not.
@@ -66,8 +77,7 @@ export function sendDeny(
     "cache-control": "no-store",
     "x-request-id": response.requestId,
     "x-content-type-options": "nosniff",
-    // 421: the client may retry only on another connection (RFC 9110, 15.5.20).
-    ...(response.status === 421 ? { connection: "close" } : {}),
+    ...(CLOSES_CONNECTION.has(response.status) ? { connection: "close" } : {}),
   });
   res.end(body);
 }

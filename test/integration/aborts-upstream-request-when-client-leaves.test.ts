@@ -2,6 +2,7 @@ import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { APP_ROUTES } from "../support/test-routes.js";
+import { connectFor } from "../support/connect-for-host.js";
 
 describe("a client that goes away mid-request", () => {
   let h: GatewayHarness;
@@ -16,7 +17,7 @@ describe("a client that goes away mid-request", () => {
     const req = request({
       host: "127.0.0.1",
       port: h.port,
-      servername: "localhost",
+      ...connectFor("app.test"),
       ca: h.pki.ca.certPem,
       cert: alice.chainPem,
       key: alice.keyPem,

@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IssuedCertificate } from "../../src/dev-pki/certificate-authority.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { APP_ROUTES } from "../support/test-routes.js";
+import { connectFor } from "../support/connect-for-host.js";
 
 /** Sends headers with `Expect: 100-continue`, waits for the first answer, then sends the body if told to. */
 async function expectContinue(h: GatewayHarness, as: IssuedCertificate): Promise<string> {
   const socket = connect({
     host: "127.0.0.1",
     port: h.port,
-    servername: "localhost",
+    ...connectFor("app.test"),
     ca: h.pki.ca.certPem,
     cert: as.chainPem,
     key: as.keyPem,

@@ -3,6 +3,7 @@ import { connect, type SecureVersion, type TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { APP_ROUTES } from "../support/test-routes.js";
+import { connectFor } from "../support/connect-for-host.js";
 
 /**
  * A resumed TLS session keeps the peer certificate of the original handshake, so
@@ -25,7 +26,7 @@ describe("TLS session resumption", () => {
     const socket: TLSSocket = connect({
       host: "127.0.0.1",
       port: h.port,
-      servername: "localhost",
+      ...connectFor("app.test"),
       ca: h.pki.ca.certPem,
       cert: alice.chainPem,
       key: alice.keyPem,

@@ -1,6 +1,7 @@
 import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
+import { connectFor } from "../support/connect-for-host.js";
 
 /**
  * Raw requests over mTLS, so the request-target reaches verigate byte for byte
@@ -15,7 +16,7 @@ function rawRequest(
     const socket = connect({
       host: "127.0.0.1",
       port: h.port,
-      servername: "localhost",
+      ...connectFor("app.test"),
       ca: h.pki.ca.certPem,
       cert: alice.chainPem,
       key: alice.keyPem,

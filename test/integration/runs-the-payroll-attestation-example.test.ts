@@ -13,6 +13,7 @@ import { writeDevPki, type DevPkiFiles } from "../../src/dev-pki/write-dev-pki.j
 import { createGateway, type Gateway } from "../../src/server.js";
 import { AuditCapture } from "../support/audit-capture.js";
 import { startEchoUpstream, type EchoUpstream } from "../support/echo-upstream.js";
+import { connectFor } from "../support/connect-for-host.js";
 
 const EXAMPLE = fileURLToPath(new URL("../../examples/payroll-attestation.yaml", import.meta.url));
 
@@ -79,7 +80,7 @@ describe("examples/payroll-attestation.yaml", () => {
             host: "127.0.0.1",
             port,
             path,
-            servername: "localhost",
+            ...connectFor("payroll.localhost"),
             ca,
             cert,
             key,

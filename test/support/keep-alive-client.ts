@@ -3,6 +3,7 @@ import type { TLSSocket } from "node:tls";
 import type { IssuedCertificate } from "../../src/dev-pki/certificate-authority.js";
 import type { ClientResponse } from "./mtls-client.js";
 import type { TestPki } from "./pki.js";
+import { connectFor } from "./connect-for-host.js";
 
 export interface KeepAliveResponse extends ClientResponse {
   /** The connection it came on (reused while the server keeps it open). */
@@ -28,7 +29,7 @@ export function keepAliveClient(
           {
             host: "127.0.0.1",
             port,
-            servername: "localhost",
+            ...connectFor("app.test"),
             ca: pki.ca.certPem,
             cert: as.chainPem,
             key: as.keyPem,

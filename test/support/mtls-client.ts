@@ -2,6 +2,7 @@ import { request, type IncomingHttpHeaders, type IncomingMessage } from "node:ht
 import { request as httpsRequest } from "node:https";
 import type { IssuedCertificate } from "../../src/dev-pki/certificate-authority.js";
 import type { TestPki } from "./pki.js";
+import { connectFor } from "./connect-for-host.js";
 
 export interface ClientResponse {
   readonly status: number;
@@ -22,7 +23,7 @@ export interface ClientRequest {
   readonly host?: string;
   readonly headers?: Record<string, string | string[]>;
   readonly body?: string;
-  /** The TLS server name; the server certificate covers localhost, *.localhost, verigate.test, *.verigate.test. */
+  /** The TLS server name (SNI); by default the Host's name, as browsers and curl send it. */
   readonly servername?: string;
 }
 
@@ -53,7 +54,8 @@ export function mtlsRequest(options: ClientRequest): Promise<ClientResponse> {
       {
         host: "127.0.0.1",
         port: options.port,
-        servername: options.servername ?? "localhost",
+        ...connectFor(options.host ?? "app.test"),
+        ...(options.servername === undefined ? {} : { servername: options.servername }),
         ca: options.pki.ca.certPem,
         ...(options.as === undefined ? {} : { cert: options.as.chainPem, key: options.as.keyPem }),
         method: options.method ?? "GET",

@@ -20,6 +20,7 @@ import type { CompiledRoute, Snapshot } from "./config/snapshot.js";
 import type { Decision } from "./policy/decision.js";
 import { REASONS, statusForReasons, type ReasonCode } from "./policy/reasons.js";
 import { canonicalizeTarget } from "./proxy/canonical-path.js";
+import { chooseRoute } from "./proxy/choose-route.js";
 import type { ForwardFailure, Forwarder, ForwardRequest } from "./proxy/forward.js";
 import { canonicalizeHost } from "./proxy/host.js";
 import { checkHostMatchesSni, checkRequestHead } from "./proxy/request-hygiene.js";
@@ -195,7 +196,9 @@ async function decide(
       connection,
     };
   }
-  const route = snapshot.routeTable.lookup(host.host, target.path);
+  const choice = chooseRoute(snapshot.routeTable, host.host, target.path);
+  if ("problem" in choice) return deny(["malformed-request"], { detail: choice.problem });
+  const route = choice.route;
   if (route === undefined) return deny(["no-route"], { replayable: true });
   verdict = { ...verdict, route };
   // A declared body too large is refused before any token is verified; a chunked one is counted as it streams.

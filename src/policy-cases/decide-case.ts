@@ -19,6 +19,7 @@ import type { CompiledRoute, Snapshot } from "../config/snapshot.js";
 import type { Decision } from "../policy/decision.js";
 import { statusForReasons, type ReasonCode } from "../policy/reasons.js";
 import { canonicalizeTarget } from "../proxy/canonical-path.js";
+import { chooseRoute } from "../proxy/choose-route.js";
 import { canonicalizeHost } from "../proxy/host.js";
 import { WELL_KNOWN_PREFIX } from "../well-known/nonce-endpoint.js";
 import type { CaseClaims, CaseRequest } from "./load-cases.js";
@@ -123,7 +124,10 @@ export function decideCase(
   if (target.path.startsWith(WELL_KNOWN_PREFIX))
     return stop(["served-by-verigate"], "endpoint", claims);
 
-  const route = snapshot.routeTable.lookup(host.host, target.path);
+  const choice = chooseRoute(snapshot.routeTable, host.host, target.path);
+  if ("problem" in choice)
+    return stop(["malformed-request"], "request", claims, { detail: choice.problem });
+  const route = choice.route;
   if (route === undefined) return stop(["no-route"], "route", claims);
   const chosen = { route: route.name, compiledRoute: route };
   if (route.identity === "required" && claims.identity.source === "none") {

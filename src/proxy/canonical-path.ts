@@ -6,7 +6,7 @@
  *
  * Invariants of every path returned (the tests check them as properties):
  * - it starts with `/` and contains no `//`, no `.` or `..` segment (raw or encoded),
- *   no `\`, no control character and no `%2F` / `%5C`;
+ *   no `\`, no control character, no `%2F` / `%5C` and no overlong UTF-8 sequence;
  * - every byte is either allowed raw in an RFC 3986 path segment or written as `%XX`
  *   with uppercase hex, and no escape encodes an unreserved character;
  * - it is a fixed point of the canonicalizer (idempotent) and of
@@ -112,6 +112,15 @@ const QUERY_REFUSED = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   if (c <= 0x20 || c >= 0x7f || `"#<>'`.includes(String.fromCharCode(c))) QUERY_REFUSED[c] = 1;
 }
+
+/**
+ * The start of an overlong UTF-8 sequence, in canonical form (every byte >= 0x80 is an
+ * uppercase `%XX` there): a lead byte C0 or C1, or E0 followed by 80-9F, or F0 followed
+ * by 80-8F. No encoder produces them; lenient decoders (IIS 4-5, the Tomcat of
+ * CVE-2008-2938) read `%C0%AE` as `.` and `%C0%AF` as `/`, which would put a `..`
+ * segment back into a path after verigate authorized it.
+ */
+const OVERLONG_UTF8 = /%C[01]%[89AB]|%E0%[89]|%F0%8/;
 
 const SLASH_CODE = 0x2f;
 const DOT_CODE = 0x2e;
@@ -253,6 +262,8 @@ function buildPath(raw: string, from: number, end: number, allowDotSegments: boo
   }
   if (kept.length === 0) return { ok: true, path: "/" };
   const path = `/${kept.join("/")}`;
+  // Only here: the fast path returns ASCII pchar only, which holds no escape.
+  if (OVERLONG_UTF8.test(path)) return fail("overlong UTF-8 sequence in path");
   return { ok: true, path: trailingSlash ? `${path}/` : path };
 }
 
@@ -264,12 +275,14 @@ function buildPath(raw: string, from: number, end: number, allowDotSegments: boo
  * refused. The target is split at its first `?`; a `#` anywhere is refused.
  *
  * In the path: control characters (raw or as `%00`-`%1F`, `%7F`), a raw `\`, an
- * encoded `/` or `\` and malformed escapes are refused. Escapes of unreserved
- * characters are decoded; other escapes are kept with uppercase hex; bytes not allowed
- * raw in a path segment (space, `"`, `<`, `>`, `[`, `]`, `^`, `` ` ``, `{`, `|`, `}`,
- * bytes >= 0x80) are percent-encoded. Then runs of `/` merge and `.` / `..` segments
- * resolve (after decoding, so `%2e%2e` is `..`; each escape is decoded at most once, so
- * `%252e` stays `%252E`); a `..` above the root is refused, not clamped. A trailing
+ * encoded `/` or `\`, malformed escapes and overlong UTF-8 sequences (raw or encoded,
+ * `%C0%AE`) are refused; other bytes that are not UTF-8 (`%FF`) pass as escapes.
+ * Escapes of unreserved characters are decoded; other escapes are kept with uppercase
+ * hex; bytes not allowed raw in a path segment (space, `"`, `<`, `>`, `[`, `]`, `^`,
+ * `` ` ``, `{`, `|`, `}`, bytes >= 0x80) are percent-encoded. Then runs of `/` merge
+ * and `.` / `..` segments resolve (after decoding, so `%2e%2e` is `..`; each escape is
+ * decoded at most once, so `%252e` stays `%252e`); a `..` above the root is refused,
+ * not clamped. A trailing
  * slash is kept, and a last segment of `.` or `..` leaves one (`/a/b/.` is `/a/b/`). A
  * segment that is `.` or `..` followed by `;` parameters is refused: servlet
  * containers resolve it as a dot segment.
@@ -316,13 +329,29 @@ export function canonicalizeTarget(rawTarget: string): CanonicalTarget {
  * not hold `.` or `..` segments: resolving them silently could widen what a route
  * covers (`/api/..` would become `/`). Runs of `/` merge. The returned prefix may
  * differ from the input; a caller may report that as a hint.
+ *
+ * A prefix is text (the config file is UTF-8) where a request-target is bytes, and
+ * clients send non-ASCII as UTF-8: `/café` is matched as `/caf%C3%A9`, as a browser
+ * sends it. (Read one byte per character, it became `/caf%E9`, which no browser sends:
+ * the route never matched, and a wider route decided its requests instead.)
  */
 export function canonicalizePathPrefix(prefix: string): CanonicalPathPrefix {
   if (typeof prefix !== "string" || prefix.length === 0) return fail("empty path prefix");
   if (prefix.charCodeAt(0) !== SLASH_CODE) return fail("path prefix must start with /");
-  const path = canonicalizePath(prefix, prefix.length, false);
+  const bytes = utf8Bytes(prefix);
+  const path = canonicalizePath(bytes, bytes.length, false);
   if (!path.ok) {
     return fail(path.problem === "query in path" ? "query in path prefix" : path.problem);
   }
   return { ok: true, prefix: path.path };
+}
+
+/** The UTF-8 encoding of `text`, one char per byte (the form Node gives a request-target in). */
+function utf8Bytes(text: string): string {
+  let isAscii = true;
+  for (let i = 0; i < text.length && isAscii; i++) isAscii = text.charCodeAt(i) < 0x80;
+  if (isAscii) return text;
+  let bytes = "";
+  for (const byte of new TextEncoder().encode(text)) bytes += String.fromCharCode(byte);
+  return bytes;
 }

@@ -3,7 +3,11 @@ import { HOP_BY_HOP, namedInConnection } from "./hop-by-hop.js";
 
 /**
  * Headers an upstream might read as facts established by a proxy. Only verigate
- * sets them; a client's copy is dropped whatever its case.
+ * sets them; a client's copy is dropped whatever its case. That includes the client
+ * certificate headers other TLS-terminating proxies assert (RFC 9440 `Client-Cert`,
+ * Envoy's XFCC, nginx's `X-SSL-Client-*`, Azure's and AWS ALB's): an upstream moved
+ * behind verigate may still trust them, and the certificate it can rely on is the
+ * one in verigate's assertion (`cnf`).
  */
 const PROXY_ASSERTED = new Set([
   "forwarded",
@@ -11,11 +15,23 @@ const PROXY_ASSERTED = new Set([
   "x-request-id",
   "x-client-ip",
   "x-forwarded-client-cert",
+  "client-cert",
+  "client-cert-chain",
+  "x-client-cert",
+  "ssl-client-cert",
+  "x-arr-clientcert",
   "x-original-url",
   "x-original-uri",
   "x-rewrite-url",
 ]);
-const PROXY_ASSERTED_PREFIXES = ["x-verigate-", "x-forwarded-"];
+const PROXY_ASSERTED_PREFIXES = ["x-verigate-", "x-forwarded-", "x-ssl-client-", "x-amzn-mtls-"];
+
+/**
+ * Headers with which some frameworks (Express's method-override, Rails, Symfony,
+ * ASP.NET) let a request act as another method: the policy decided on the real one
+ * (`request.method`), so the upstream must not be told another.
+ */
+const METHOD_OVERRIDE = new Set(["x-http-method-override", "x-http-method", "x-method-override"]);
 
 /**
  * Set by verigate below: Host, 100-continue (answered by verigate itself) and the
@@ -62,6 +78,7 @@ export function buildOutgoingHeaders(
       name.includes("_") ||
       HOP_BY_HOP.has(name) ||
       REPLACED.has(name) ||
+      METHOD_OVERRIDE.has(name) ||
       named.has(name) ||
       isProxyAsserted(name) ||
       facts.consumed.includes(name)

@@ -4,7 +4,9 @@ import type {
   OutgoingHttpHeaders,
   ServerResponse,
 } from "node:http";
+import type { Socket } from "node:net";
 import { pipeline, type Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
 import { createProxyServer } from "http-proxy-3";
 import { BodyLimit } from "./body-limit.js";
 import { buildResponseHeaders } from "./response-headers.js";
@@ -53,6 +55,11 @@ type AbortCause = "connect-timeout" | "body-too-large";
 function describe(error: unknown): string {
   if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
   return String(error);
+}
+
+/** Whether a TLS client socket finished its handshake (verified, or failed verification). */
+function handshakeDone(socket: TLSSocket): boolean {
+  return socket.authorized || Boolean(socket.authorizationError);
 }
 
 /** Why forwarding failed: verigate's own abort, or the library's timeout (a plain reset, told apart by the clock). */
@@ -113,17 +120,27 @@ export function createForwarder(): Forwarder {
     upstreamRequests.get(req)?.destroy(new Error(cause));
   }
   // Emitted for every request: the library skips it only on an `Expect` header, which verigate never forwards.
-  proxy.on("proxyReq", (proxyReq: ClientRequest, req: IncomingMessage) => {
-    upstreamRequests.set(req, proxyReq);
-    const settings = pending.get(req);
-    if (settings === undefined) return;
-    proxyReq.once("socket", (socket) => {
-      if (!socket.connecting) return; // a kept-alive connection
+  proxy.on(
+    "proxyReq",
+    (
+      proxyReq: ClientRequest,
+      req: IncomingMessage,
+      _res: unknown,
+      _options: unknown,
+      socket: Socket,
+    ) => {
+      upstreamRequests.set(req, proxyReq);
+      const settings = pending.get(req);
+      if (settings === undefined) return;
+      // The library emits this from the request's "socket" event: the socket is known now.
+      // Connected already: a kept-alive connection, or a connect (and handshake) that won the race.
+      const connecting = settings.https ? !handshakeDone(socket as TLSSocket) : socket.connecting;
+      if (proxyReq.reusedSocket || !connecting) return;
       const timer = setTimeout(() => abort(req, "connect-timeout"), settings.connectTimeoutMs);
       socket.once(settings.https ? "secureConnect" : "connect", () => clearTimeout(timer));
       socket.once("close", () => clearTimeout(timer));
-    });
-  });
+    },
+  );
 
   // The library applies no upstream timeout to upgrades: bound the wait for the
   // upstream's answer here (the library resets the socket timeout once upgraded).

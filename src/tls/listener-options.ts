@@ -27,6 +27,8 @@ export function listenerOptions(snapshot: Snapshot): ServerOptions {
     headersTimeout: limits.headersTimeout,
     requestTimeout: limits.requestTimeout,
     keepAliveTimeout: limits.idleTimeout,
+    // Node checks headersTimeout and requestTimeout this often (default every 30 s).
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeout),
     maxHeaderSize: limits.maxHeaderBytes,
   };
 }

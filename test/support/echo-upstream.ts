@@ -34,7 +34,8 @@ export interface EchoUpstream {
 /**
  * A real upstream on 127.0.0.1 that answers with what it received, and misbehaves
  * on request: `/slow/*` never answers, `/reset/*` resets the connection,
- * `/half/*` sends headers and part of a body then dies, `/delay/*` answers after 600 ms. WebSocket connections echo
+ * `/half/*` sends headers and part of a body then dies, `/badheaders/*` answers with a
+ * malformed response head, `/delay/*` answers after 600 ms. WebSocket connections echo
  * messages back, prefixed with `echo:`; a WebSocket upgrade under `/slow/` is never answered.
  */
 export async function startEchoUpstream(
@@ -71,6 +72,10 @@ export async function startEchoUpstream(
       }
       if (url.startsWith("/reset/")) {
         req.socket.destroy();
+        return;
+      }
+      if (url.startsWith("/badheaders/")) {
+        req.socket.end("HTTP/1.1 200 OK\r\nthis line is no header\r\ncontent-length: 2\r\n\r\nok");
         return;
       }
       if (url.startsWith("/half/")) {

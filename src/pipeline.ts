@@ -571,6 +571,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   function refuseUnparsed(socket: Socket, snapshot: Snapshot, error: NodeJS.ErrnoException): void {
+    // A TLS failure (a handshake that timed out) has no HTTP to answer in, and its own log line.
+    if (/^ERR_(TLS|SSL)_/.test(error.code ?? "")) {
+      socket.destroy();
+      return;
+    }
     const started = performance.now();
     const requestId = randomUUID();
     const reason: ReasonCode =

@@ -1,4 +1,5 @@
 import { readdir } from "node:fs/promises";
+import { createConnection } from "node:net";
 import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectFor } from "../support/connect-for-host.js";
@@ -24,6 +25,7 @@ const ROUTES = `routes:
 `;
 
 const LIMITS = `limits:
+  handshakeTimeout: 500ms
   headersTimeout: 500ms
   requestTimeout: 1s
   upstreamTimeout: 2s
@@ -69,6 +71,19 @@ describe("resource exhaustion", () => {
     expect(statusesIn(await reply)).toEqual([408]);
     // The upstream never got the body whole.
     expect(h.upstream.seen.some((seen) => seen.url === "/trickle")).toBe(false);
+  });
+
+  it("a TLS handshake that never starts is cut off after limits.handshakeTimeout", async () => {
+    const started = performance.now();
+    const socket = createConnection({ host: "127.0.0.1", port: h.port });
+    socket.on("error", () => undefined);
+    await new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(400);
+    expect(elapsed).toBeLessThan(3000);
+    await expect
+      .poll(() => h.audit.lines.some((line) => line.msg === "TLS handshake failed"))
+      .toBe(true);
   });
 
   it("an oversized request head gets 431 (header size)", async () => {

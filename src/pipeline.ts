@@ -106,15 +106,22 @@ export interface Pipeline {
     snapshot: Snapshot,
     reason: ReasonCode,
   ) => void;
-  /** Answers what Node's HTTP parser refused before a request existed, with an audit line. */
+  /**
+   * Answers what Node's HTTP parser refused before a request existed, with an audit
+   * line; `responding` says a response has started on the connection.
+   */
   readonly refuseUnparsed: (
     socket: Socket,
     snapshot: Snapshot,
     error: NodeJS.ErrnoException,
+    responding: boolean,
   ) => void;
 }
 
 const NO_IDENTITY: IdentityClaims = Object.freeze({ source: "none" });
+
+/** Parser errors that are a TLS failure or a client gone mid-request, not a request to refuse. */
+const CLIENT_GONE = /^(ERR_(TLS|SSL)_|ECONNRESET$|EPIPE$|HPE_INVALID_EOF_STATE$)/;
 
 function sourceIpOf(socket: TLSSocket): string {
   const address = socket.remoteAddress ?? "";
@@ -482,7 +489,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         failure?.detail ??
         (res.writableFinished ? undefined : "connection closed before the response completed");
       audit(snapshot, { ...verdict, reasons }, requestId, started, {
-        status: res.statusCode,
+        // nginx's 499: the client closed the connection before any response was sent.
+        status: res.headersSent ? res.statusCode : 499,
         ...(detail === undefined ? {} : { detail }),
       });
     });
@@ -570,9 +578,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     audit(snapshot, verdict, requestId, started, {});
   }
 
-  function refuseUnparsed(socket: Socket, snapshot: Snapshot, error: NodeJS.ErrnoException): void {
-    // A TLS failure (a handshake that timed out) has no HTTP to answer in, and its own log line.
-    if (/^ERR_(TLS|SSL)_/.test(error.code ?? "")) {
+  function refuseUnparsed(
+    socket: Socket,
+    snapshot: Snapshot,
+    error: NodeJS.ErrnoException,
+    responding: boolean,
+  ): void {
+    // Not a request to refuse: a TLS failure (its own log line has it), a client that
+    // left mid-request (its request's audit line says so), or garbage after a request
+    // whose response has started: a 400 written now would land inside that response.
+    if (responding || CLIENT_GONE.test(error.code ?? "")) {
       socket.destroy();
       return;
     }

@@ -97,6 +97,11 @@ export function createGateway(
   applyServerLimits(proxyServer, current);
   let inFlight = 0;
   const requestsOn = new WeakMap<Socket, number>();
+  /** The unfinished responses of each connection. */
+  const responses = new WeakMap<Socket, Set<ServerResponse>>();
+  /** Whether a response has started on a connection: nothing else may be written into it. */
+  const responding = (socket: Socket): boolean =>
+    [...(responses.get(socket) ?? [])].some((res) => res.headersSent);
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const leased = current;
     const { maxInFlight, maxRequestsPerConnection } = leased.limits;
@@ -111,9 +116,12 @@ export function createGateway(
     }
     inFlight++;
     leases.acquire(leased);
+    const open = responses.get(req.socket) ?? new Set<ServerResponse>();
+    responses.set(req.socket, open.add(res));
     res.once("close", () => {
       inFlight--;
       leases.release(leased);
+      open.delete(res);
     });
     pipeline.handleRequest(req, res, leased);
   }
@@ -133,7 +141,7 @@ export function createGateway(
     pipeline.handleUpgrade(req, socket, head, leased);
   });
   proxyServer.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
-    pipeline.refuseUnparsed(socket, current, error),
+    pipeline.refuseUnparsed(socket, current, error, responding(socket)),
   );
   proxyServer.on("drop", (data?: { remoteAddress?: string }) => {
     logger.warn(

@@ -60,6 +60,13 @@ async function teeVerifiedByVerigate(
 ): Promise<{ tee: TeeClaims; consumed: string } | EvidenceRefusal | undefined> {
   const own = headers[ATTESTATION_TOKEN_HEADER];
   if (typeof own === "string" && own !== "") {
+    // Two TEE statements, one of them left unverified: refused, never one picked and the other passed on.
+    if (headers[EVIDENCE_HEADER] !== undefined) {
+      return {
+        reason: "malformed-request",
+        detail: `both ${ATTESTATION_TOKEN_HEADER} and ${EVIDENCE_HEADER}: send one`,
+      };
+    }
     const tee = await sources.authority.verify(own, connection.identity.certFingerprint, now);
     return "reason" in tee ? tee : { tee, consumed: ATTESTATION_TOKEN_HEADER };
   }

@@ -134,8 +134,14 @@ async function attestedSelfSigned(
       problem: { reason: "client-certificate-untrusted", detail },
     };
   }
+  // Nobody vouches for the names a self-signed certificate states about itself: only
+  // its fingerprint (the key the evidence binds) identifies the caller.
+  const { certFingerprint } = identity.identity;
   return {
-    identity: Object.freeze({ ...identity.identity, source: "attestation" }),
+    identity: Object.freeze({
+      source: "attestation",
+      ...(certFingerprint === undefined ? {} : { certFingerprint }),
+    }),
     notes: attested.notes,
     spki: cert.publicKey.export({ type: "spki", format: "der" }),
     tee: attested.tee,

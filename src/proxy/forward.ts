@@ -50,7 +50,7 @@ export interface ForwardRequest {
 }
 
 /** Why verigate itself aborted an upstream request, when it did. */
-type AbortCause = "connect-timeout" | "body-too-large";
+type AbortCause = "connect-timeout" | "response-timeout" | "body-too-large";
 
 function describe(error: unknown): string {
   if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
@@ -62,21 +62,22 @@ function handshakeDone(socket: TLSSocket): boolean {
   return socket.authorized || Boolean(socket.authorizationError);
 }
 
-/** Why forwarding failed: verigate's own abort, or the library's timeout (a plain reset, told apart by the clock). */
+/** Why forwarding failed: an abort of verigate's own (a timeout, a body over its limit), or the upstream. */
 function classify(
   cause: AbortCause | undefined,
   error: unknown,
-  elapsedMs: number,
   request: ForwardRequest,
 ): ForwardFailure {
-  if (cause === "body-too-large")
-    return { kind: "body-too-large", detail: `chunked body over ${request.maxBodyBytes} bytes` };
-  if (cause === "connect-timeout")
-    return { kind: "timeout", detail: `no connection within ${request.connectTimeoutMs}ms` };
-  return {
-    kind: elapsedMs >= request.timeoutMs ? "timeout" : "unreachable",
-    detail: describe(error),
-  };
+  switch (cause) {
+    case "body-too-large":
+      return { kind: "body-too-large", detail: `chunked body over ${request.maxBodyBytes} bytes` };
+    case "connect-timeout":
+      return { kind: "timeout", detail: `no connection within ${request.connectTimeoutMs}ms` };
+    case "response-timeout":
+      return { kind: "timeout", detail: `upstream silent for ${request.timeoutMs}ms` };
+    case undefined:
+      return { kind: "unreachable", detail: describe(error) };
+  }
 }
 
 /**
@@ -112,7 +113,10 @@ export function createForwarder(): Forwarder {
   });
 
   // Per request: the connect timeout, the abort of a body over its limit, and why it was aborted.
-  const pending = new WeakMap<IncomingMessage, { connectTimeoutMs: number; https: boolean }>();
+  const pending = new WeakMap<
+    IncomingMessage,
+    { connectTimeoutMs: number; timeoutMs: number; https: boolean }
+  >();
   const upstreamRequests = new WeakMap<IncomingMessage, ClientRequest>();
   const aborted = new WeakMap<IncomingMessage, AbortCause>();
   function abort(req: IncomingMessage, cause: AbortCause): void {
@@ -132,6 +136,9 @@ export function createForwarder(): Forwarder {
       upstreamRequests.set(req, proxyReq);
       const settings = pending.get(req);
       if (settings === undefined) return;
+      // The response timeout is verigate's own (not the library's proxyTimeout), so a
+      // timeout is known as one, not guessed from the clock.
+      proxyReq.setTimeout(settings.timeoutMs, () => abort(req, "response-timeout"));
       // The library emits this from the request's "socket" event: the socket is known now.
       // Connected already: a kept-alive connection, or a connect (and handshake) that won the race.
       const connecting = settings.https ? !handshakeDone(socket as TLSSocket) : socket.connecting;
@@ -166,16 +173,15 @@ export function createForwarder(): Forwarder {
       prepare(req, request);
       pending.set(req, {
         connectTimeoutMs: request.connectTimeoutMs,
+        timeoutMs: request.timeoutMs,
         https: request.upstream.url.protocol === "https:",
       });
-      const started = performance.now();
       proxy.web(
         req,
         res,
         {
           target: request.upstream.url,
           agent: request.upstream.agent,
-          proxyTimeout: request.timeoutMs,
           ...(body === undefined ? {} : { buffer: body }),
         },
         (error: unknown) => {
@@ -183,7 +189,7 @@ export function createForwarder(): Forwarder {
             res.destroy();
             return;
           }
-          onFailure(classify(aborted.get(req), error, performance.now() - started, request));
+          onFailure(classify(aborted.get(req), error, request));
         },
       );
     },

@@ -183,6 +183,12 @@ describe("resource exhaustion", () => {
       .toBeLessThanOrEqual(baseline + 2);
     const res = await mtlsRequest(client(h));
     expect(res.status).toBe(200);
+    // A client that left is not a malformed request, and a response never sent is no 200.
+    const lines = h.audit.decisions();
+    expect(lines.filter((l) => /ECONNRESET|EPIPE|EOF_STATE/.test(String(l.detail)))).toEqual([]);
+    const abandoned = lines.filter((l) => String(l.path).startsWith("/delay/"));
+    expect(abandoned.length).toBeGreaterThan(0);
+    expect(abandoned.every((l) => l.status === 499)).toBe(true);
   });
 });
 

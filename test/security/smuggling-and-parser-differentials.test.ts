@@ -147,6 +147,25 @@ describe("smuggling and parser differentials", () => {
     expect(denied.at(-1)).toMatchObject({ reasons: ["malformed-request"] });
   });
 
+  it("garbage sent while a response is streaming is not answered inside that response", async () => {
+    const socket = await openTls(h, h.pki.clients.alice);
+    const reply = readUntilClosed(socket);
+    let sent = false;
+    socket.on("data", () => {
+      if (sent) return;
+      sent = true;
+      socket.write("GARBAGE\r\n\r\n");
+    });
+    socket.write(`GET /stream/x HTTP/1.1\r\nHost: ${DEFAULT_HOST}\r\n\r\n`);
+    const received = await reply;
+    expect(statusesIn(received)).toEqual([200]);
+    expect(received).not.toContain("Bad Request");
+    // The garbage is no request: no audit line calls it one.
+    expect(h.audit.decisions().some((l) => String(l.detail).includes("HPE_INVALID_METHOD"))).toBe(
+      false,
+    );
+  });
+
   it("more header fields than limits.maxHeaderCount (Node alone drops those past ~1000 silently)", async () => {
     const headers = Array.from({ length: 150 }, (_, i) => [`x-filler-${i}`, "1"] as const);
     await expectRefused(headers, 431, "too-many-headers");

@@ -35,7 +35,7 @@ export interface EchoUpstream {
  * A real upstream on 127.0.0.1 that answers with what it received, and misbehaves
  * on request: `/slow/*` never answers, `/reset/*` resets the connection,
  * `/half/*` sends headers and part of a body then dies, `/badheaders/*` answers with a
- * malformed response head, `/delay/*` answers after 600 ms. WebSocket connections echo
+ * malformed response head, `/stream/*` sends its head and a first part, the rest 300 ms later, `/delay/*` answers after 600 ms. WebSocket connections echo
  * messages back, prefixed with `echo:`; a WebSocket upgrade under `/slow/` is never answered.
  */
 export async function startEchoUpstream(
@@ -72,6 +72,12 @@ export async function startEchoUpstream(
       }
       if (url.startsWith("/reset/")) {
         req.socket.destroy();
+        return;
+      }
+      if (url.startsWith("/stream/")) {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("first part;");
+        setTimeout(() => res.end("second part"), 300);
         return;
       }
       if (url.startsWith("/badheaders/")) {

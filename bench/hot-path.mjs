@@ -6,6 +6,7 @@ import { createHash, X509Certificate } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { identityFromCertificate } from "../dist/claims/certificate-identity.js";
+import { claimsFromCertificate } from "../dist/claims/certificate-claims.js";
 import { verifyToken } from "../dist/claims/tokens/verify-token.js";
 import { TokenVerifier } from "../dist/claims/tokens/token-verifier.js";
 import { localKeySource } from "../dist/claims/tokens/key-source.js";
@@ -105,6 +106,33 @@ const leaf = await ca.issue({
 const der = new X509Certificate(leaf.certPem).raw;
 measure("identity from a certificate (per connection)", 5_000, () =>
   identityFromCertificate(der, { allowMissingEku: false }),
+);
+
+// Device and TEE claims from a certificate's claims extension (per connection): with issuers
+// that vouch for them (chain signatures checked), and with none (what an identity-only
+// config pays).
+const attestationCa = await ca.issueIntermediate("bench attestation CA");
+const carol = await attestationCa.issue({
+  commonName: "carol",
+  uris: ["spiffe://corp.test/user/carol"],
+  claims: {
+    device: { managed: true, diskEncrypted: true, os: "linux", osVersion: "6.8.0" },
+    tee: { platform: "sev-snp", measurement: "ab".repeat(48), debug: false, svn: 3 },
+  },
+});
+const attestationCaCert = new X509Certificate(attestationCa.certPem);
+const carolChain = [new X509Certificate(carol.certPem).raw, attestationCaCert.raw];
+const vouching = [
+  { name: "bench-posture", kind: "posture", cas: [attestationCaCert] },
+  { name: "bench-attestation", kind: "attestation", cas: [attestationCaCert] },
+];
+if (claimsFromCertificate(carolChain, vouching, Date.now()).tee === undefined)
+  throw new Error("the certificate's TEE claims were not believed");
+measure("device+TEE claims from a certificate, vouched", 2_000, () =>
+  claimsFromCertificate(carolChain, vouching, Date.now()),
+);
+measure("certificate claims, no vouching issuer", 5_000, () =>
+  claimsFromCertificate([der], [], Date.now()),
 );
 
 // Token verification, ES256: cold (signature) and cached.

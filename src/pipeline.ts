@@ -12,6 +12,7 @@ import {
 import type { Logger } from "./audit/logger.js";
 import type { GatewayMetrics } from "./audit/metrics.js";
 import { buildClaims, type ConnectionFacts } from "./claims/build-claims.js";
+import { applyRevocations, type RevocationLookup } from "./claims/certificate-revocation.js";
 import type { Claims, IdentityClaims } from "./claims/claims.js";
 import { connectionClaims } from "./claims/connection-claims.js";
 import type { AttestationTokenAuthority } from "./claims/evidence/attestation-token-authority.js";
@@ -28,6 +29,7 @@ import type { AssertionKeys } from "./proxy/assertion-keys.js";
 import { buildOutgoingHeaders } from "./proxy/outgoing-headers.js";
 import { ASSERTION_HEADER, signAssertion } from "./proxy/upstream-assertion.js";
 import { sendDeny, sendDenyOnSocket, type DenyResponse } from "./respond/deny-response.js";
+import { isSharedStateUnavailable } from "./state/shared-state-unavailable.js";
 import { ATTEST_PATH, serveAttest } from "./well-known/attest-endpoint.js";
 import { JWKS_PATH, serveJwks } from "./well-known/jwks-endpoint.js";
 import {
@@ -80,6 +82,8 @@ export interface PipelineDeps {
   readonly forwarder: Forwarder;
   readonly logger: Logger;
   readonly nonces: NonceStore;
+  /** Fingerprints revoked by `verigate revoke` (state.redis only). */
+  readonly revocations?: RevocationLookup;
   /** Prometheus metrics, served on the admin listener. */
   readonly metrics: GatewayMetrics;
   /** Signs the upstream assertion; its public keys are served at /.well-known/verigate/jwks.json. */
@@ -179,7 +183,7 @@ async function decide(
     host: host.host,
     target: target.query === "" ? target.path : `${target.path}?${target.query}`,
   };
-  const connection = await connectionClaims(
+  const verified = await connectionClaims(
     socket,
     {
       revision: snapshot.revision,
@@ -189,6 +193,12 @@ async function decide(
     },
     now,
   );
+  const connection = applyRevocations(verified, deps.revocations);
+  if (connection === "unavailable") {
+    return deny(["shared-state-unavailable"], {
+      detail: "the revocation list has not been read from Redis recently enough to trust",
+    });
+  }
   verdict = {
     ...verdict,
     claims: { identity: connection.identity, request: requestClaims },
@@ -224,7 +234,14 @@ async function decide(
     evidenceCache: snapshot.evidenceCache,
     authority: deps.authority,
   };
-  const built = await buildClaims(req.headers, connection, requestClaims, sources, now);
+  let built: Awaited<ReturnType<typeof buildClaims>>;
+  try {
+    built = await buildClaims(req.headers, connection, requestClaims, sources, now);
+  } catch (error: unknown) {
+    // Fails closed: a nonce that cannot be redeemed is not taken as valid.
+    if (!isSharedStateUnavailable(error)) throw error;
+    return deny(["shared-state-unavailable"], { detail: error.message });
+  }
   if (!built.ok) return deny([built.reason], { detail: built.detail });
   verdict = {
     ...verdict,
@@ -468,7 +485,21 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const route = verdict.route;
 
     if (verdict.isEndpoint && verdict.effect === "allow") {
-      await serveEndpoint(snapshot, req, res, verdict, requestId, started);
+      try {
+        await serveEndpoint(snapshot, req, res, verdict, requestId, started);
+      } catch (error: unknown) {
+        // Fails closed: no nonce is handed out or redeemed without Redis.
+        if (!isSharedStateUnavailable(error) || res.headersSent) throw error;
+        const reasons: ReasonCode[] = ["shared-state-unavailable"];
+        sendDeny(res, refusal(reasons, requestId), accept);
+        audit(
+          snapshot,
+          { ...verdict, effect: "deny", reasons, detail: error.message },
+          requestId,
+          started,
+          {},
+        );
+      }
       return;
     }
     if (verdict.effect === "deny" || route === undefined) {

@@ -10,12 +10,13 @@ import type { Logger } from "./audit/logger.js";
 import type { ConfigProblem } from "./config/config-problem.js";
 import type { Snapshot } from "./config/snapshot.js";
 import { AttestationTokenAuthority } from "./claims/evidence/attestation-token-authority.js";
-import { createMemoryNonceStore } from "./claims/nonces/nonce-store.js";
 import { createPipeline } from "./pipeline.js";
 import { createAssertionKeys } from "./proxy/assertion-keys.js";
 import { createForwarder } from "./proxy/forward.js";
+import { createUndiciForwarder } from "./proxy/undici-forwarder.js";
 import { restartOnlyChanges, tlsSettingsChanged } from "./reload/restart-only.js";
 import { SnapshotLeases } from "./reload/snapshot-leases.js";
+import { createSharedState } from "./state/shared-state.js";
 import { handshakenWithCurrentContext } from "./tls/current-trust.js";
 import { listenerOptions, secureContextOptions } from "./tls/listener-options.js";
 
@@ -44,6 +45,8 @@ export interface GatewayOptions {
   readonly now?: () => number;
   /** The metrics the snapshot's token verifier already reports to (default: new ones). */
   readonly metrics?: GatewayMetrics;
+  /** Whether this gateway serves the admin listener (default true; a cluster's primary serves it for its workers). */
+  readonly serveAdmin?: boolean;
 }
 
 /** The HTTP limits of the proxy listener a reload can change on the running server. */
@@ -65,11 +68,13 @@ export function createGateway(
   let listening = false;
   const now = options.now ?? Date.now;
   const leases = new SnapshotLeases();
-  const forwarder = createForwarder();
-  // Nonces outlive config reloads: a client between challenge and token keeps its nonce.
-  const nonces = createMemoryNonceStore({
-    ttlMs: current.limits.nonceTtl,
+  // The engine is restart-only: one forwarder for the process's life.
+  const forwarder = current.proxy.engine === "undici" ? createUndiciForwarder() : createForwarder();
+  // Nonces (and revocations) outlive config reloads: a client between challenge and token keeps its nonce.
+  const shared = createSharedState(current.state, {
+    nonceTtlMs: current.limits.nonceTtl,
     now,
+    logger,
   });
   const authority = new AttestationTokenAuthority();
   const metrics = options.metrics ?? new GatewayMetrics();
@@ -86,7 +91,8 @@ export function createGateway(
     isCurrentConnection: (socket: TLSSocket) => handshakenWithCurrentContext(socket, proxyServer),
     forwarder,
     logger,
-    nonces,
+    nonces: shared.nonces,
+    ...(shared.revocations === undefined ? {} : { revocations: shared.revocations }),
     authority,
     assertionKeys,
     metrics,
@@ -198,8 +204,13 @@ export function createGateway(
       return [];
     },
     async listen() {
+      // The revocation list is read before the first request can arrive.
+      await shared.start();
       const port = await listenOn(proxyServer, current.listen.address, current.listen.port);
-      const adminPort = await listenOn(adminServer, current.admin.address, current.admin.port);
+      const adminPort =
+        options.serveAdmin === false
+          ? 0
+          : await listenOn(adminServer, current.admin.address, current.admin.port);
       listening = true;
       logger.info(
         { port, adminPort, revision: current.revision, routes: current.routes.length },
@@ -223,6 +234,7 @@ export function createGateway(
       await closed;
       clearTimeout(timer);
       leases.closeAll(current);
+      await shared.close();
     },
   };
 }

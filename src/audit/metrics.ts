@@ -63,6 +63,8 @@ export class GatewayMetrics implements TokenTelemetry {
     name: "verigate_config_loaded_timestamp_seconds",
     help: "When the config in force was loaded, by its revision",
     labelNames: ["revision"] as const,
+    // Across cluster workers: the latest load, not a sum of timestamps.
+    aggregator: "max",
     registers: [this.registry],
   });
 

@@ -7,6 +7,7 @@ import { runExplainCase, runExplainRequest } from "./explain-command.js";
 import { runQuickstart } from "./quickstart.js";
 import { renderConfigSchema } from "./print-schema.js";
 import { runReplay } from "./replay-command.js";
+import { runRevoke } from "./revoke-command.js";
 import { runServe } from "./serve.js";
 import { runTest } from "./test-command.js";
 
@@ -32,6 +33,9 @@ usage:
                                    re-decide the audit log's recorded decisions against a new
                                    config; prints the flips (allow -> deny, deny -> allow) by
                                    route and reason, then the counts (exit 0)
+  verigate revoke --fingerprint SHA256HEX [--config FILE]
+                                   refuse a client certificate everywhere (needs state.redis;
+                                   default config /etc/verigate/verigate.yaml)
   verigate quickstart              dev PKI + demo upstream + proxy on loopback (what npm start runs)
   verigate schema                  print the JSON Schema of the config file (for editors)
 `;
@@ -58,12 +62,15 @@ async function main(argv: string[]): Promise<number> {
       case: { type: "string" },
       name: { type: "string" },
       log: { type: "string" },
+      fingerprint: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
     allowPositionals: command === "test",
   });
-  const need = (name: "config" | "out" | "pki" | "client" | "host" | "path" | "log"): string => {
+  const need = (
+    name: "config" | "out" | "pki" | "client" | "host" | "path" | "log" | "fingerprint",
+  ): string => {
     const value = values[name];
     if (value === undefined) throw new UsageError(`verigate ${command}: --${name} is required`);
     return value;
@@ -92,6 +99,8 @@ async function main(argv: string[]): Promise<number> {
       });
     case "replay":
       return runReplay({ config: need("config"), log: need("log") });
+    case "revoke":
+      return runRevoke(need("fingerprint"), values.config);
     case "quickstart":
       return runQuickstart();
     case "schema":

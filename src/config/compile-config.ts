@@ -2,7 +2,7 @@ import { compilePolicy } from "../policy/compile-policy.js";
 import { canonicalizePathPrefix } from "../proxy/canonical-path.js";
 import { canonicalizeRouteHost } from "../proxy/host.js";
 import { buildRouteTable, type RouteTableEntry } from "../proxy/route-table.js";
-import { parseUpstream } from "../proxy/upstream.js";
+import { closeUpstream, parseUpstream } from "../proxy/upstream.js";
 import { checkTlsMaterial } from "../tls/tls-material.js";
 import { EvidenceCache } from "../claims/evidence/evidence-claims.js";
 import { TokenVerifier, type TokenTelemetry } from "../claims/tokens/token-verifier.js";
@@ -154,6 +154,21 @@ export async function compileConfig(
     });
   }
 
+  // Memory state is per process: a nonce issued by one worker would be unknown to the others.
+  if (config.workers !== 1 && config.state === "memory") {
+    problems.push({
+      path: "workers",
+      message: `${config.workers} workers need state.redis: with state memory, nonces and revocations are per worker`,
+    });
+  }
+  // A key made at start is made by each worker: an upstream would know only the JWKS of the worker it asked.
+  if (config.workers !== 1 && config.assertion.key === undefined) {
+    problems.push({
+      path: "assertion.key",
+      message: `is needed with ${config.workers} workers: made keys differ per worker, and upstreams must verify every worker's assertions`,
+    });
+  }
+
   const { issuers, problems: issuerProblems } = await compileIssuers(
     config.issuers,
     config.limits,
@@ -187,7 +202,7 @@ export async function compileConfig(
   problems.unshift(...files.problems);
 
   if (problems.length > 0 || cert === undefined || key === undefined || clientCAs === undefined) {
-    for (const route of compiled) route.upstream.agent.destroy();
+    for (const route of compiled) closeUpstream(route.upstream);
     return { problems };
   }
   const snapshot: Snapshot = {
@@ -210,7 +225,10 @@ export async function compileConfig(
       rotateEveryMs: config.assertion.rotateEvery,
       issuer: config.assertion.issuer,
     },
+    proxy: config.proxy,
     reload: config.reload,
+    state: config.state,
+    workers: config.workers,
     issuers,
     singletonHeaders: singletonHeaders(issuers),
     tokens: new TokenVerifier(options.telemetry),

@@ -223,6 +223,20 @@ const routeSchema = z.strictObject({
   candidate: z.unknown().optional(),
 });
 
+const stateSchema = z.union([
+  z.literal("memory"),
+  z.strictObject({
+    redis: z.strictObject({
+      /** redis:// or rediss:// (TLS); a password in the URL is never logged. */
+      url: z.string().regex(/^rediss?:\/\/./, "must be a redis:// or rediss:// URL"),
+      /** Prefix of every key verigate writes (several deployments may share one Redis). */
+      keyPrefix: z.string().min(1).default("verigate:"),
+      /** Past this without reading the revocation list, requests with a certificate get 503 (fail closed). */
+      revocationMaxAge: duration.default(60_000),
+    }),
+  }),
+]);
+
 const measurementSchema = z
   .string()
   .regex(/^[0-9a-fA-F]{32,128}$/, "must be a hex digest (32 to 128 hex digits)")
@@ -251,6 +265,13 @@ export const configSchema = z.strictObject({
       issuer: z.string().min(1).optional(),
     })
     .default({}),
+  /** How allowed requests are forwarded (a restart applies a change). */
+  proxy: z
+    .strictObject({
+      /** `undici` (its Pool.stream for plain HTTP; WebSocket upgrades go through http-proxy-3), or `http-proxy-3` for everything. */
+      engine: z.enum(["undici", "http-proxy-3"]).default("undici"),
+    })
+    .default({ engine: "undici" }),
   /** Hot reload: SIGHUP always reloads; `watch` also reloads when the config or a file it names changes. */
   reload: z
     .strictObject({
@@ -259,6 +280,10 @@ export const configSchema = z.strictObject({
       debounce: duration.default(300),
     })
     .default({ watch: true, debounce: 300 }),
+  /** Where nonces and revocations live: `memory` (one process) or Redis (shared by every worker and replica). */
+  state: stateSchema.default("memory"),
+  /** Worker processes sharing the listener: a number, or `auto` (one per core). More than 1 needs state.redis. */
+  workers: z.union([z.literal("auto"), z.number().int().min(1).max(256)]).default(1),
   /** Who may vouch for claims: CAs for claims in client certificates, key sets for signed tokens. */
   issuers: z.array(issuerSchema).default([]),
   routes: z
@@ -270,6 +295,7 @@ export const configSchema = z.strictObject({
 export type ConfigDocument = z.output<typeof configSchema>;
 export type RouteDocument = z.output<typeof routeSchema>;
 export type LimitsDocument = z.output<typeof limitsSchema>;
+export type StateDocument = z.output<typeof stateSchema>;
 
 /** A JSON Schema of the config file, for editors. */
 export function configJsonSchema(): unknown {

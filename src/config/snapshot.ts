@@ -5,7 +5,7 @@ import type { CompiledIssuers } from "./compile-issuers.js";
 import type { RouteTable } from "../proxy/route-table.js";
 import type { Upstream } from "../proxy/upstream.js";
 import type { TlsMaterial } from "../tls/tls-material.js";
-import type { LimitsDocument } from "./schema.js";
+import type { LimitsDocument, StateDocument } from "./schema.js";
 
 /** A route ready to serve: matchers, policy and upstream all built at load time. */
 export interface CompiledRoute {
@@ -49,7 +49,13 @@ export interface Snapshot {
     readonly rotateEveryMs: number | undefined;
     readonly issuer: string | undefined;
   };
+  /** The forwarding engine (restart-only). */
+  readonly proxy: { readonly engine: "http-proxy-3" | "undici" };
   readonly reload: { readonly watch: boolean; readonly debounce: number };
+  /** Where nonces and revocations live (held by the running process: restart to change). */
+  readonly state: StateDocument;
+  /** Worker processes `verigate serve` runs (held by the running process). */
+  readonly workers: number | "auto";
   readonly issuers: CompiledIssuers;
   /** Headers a request may carry at most once: Host, credentials, every token and evidence header. */
   readonly singletonHeaders: ReadonlySet<string>;

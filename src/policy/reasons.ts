@@ -40,7 +40,7 @@ export const REASONS = {
   "client-certificate-untrusted": { status: 401, category: AUTH, about: "the client certificate does not chain to tls.clientCAs" },
   "client-certificate-expired": { status: 401, category: AUTH, about: "the client certificate (or a CA above it) has expired" },
   "client-certificate-not-yet-valid": { status: 401, category: AUTH, about: "the client certificate is not valid yet" },
-  "client-certificate-revoked": { status: 401, category: AUTH, about: "the client certificate is listed in tls.crl" },
+  "client-certificate-revoked": { status: 401, category: AUTH, about: "the client certificate is listed in tls.crl, or its fingerprint was revoked by verigate revoke" },
   "client-certificate-wrong-purpose": { status: 401, category: AUTH, about: "the client certificate is not for TLS client authentication" },
   "client-certificate-malformed": { status: 401, category: AUTH, about: "the client certificate has fields verigate refuses (control characters, unparsable names)" },
   "client-certificate-invalid": { status: 401, category: AUTH, about: "the client certificate failed verification for another reason (see the audit detail)" },
@@ -56,6 +56,7 @@ export const REASONS = {
   "evidence-invalid": { status: 401, category: AUTH, about: "raw TEE evidence failed verification: format, signature, certificate chain or pinned root" },
   "evidence-not-bound": { status: 401, category: AUTH, about: "raw TEE evidence does not bind a verigate nonce to this client certificate's key (or must and has no nonce)" },
   "key-source-unavailable": { status: 503, category: "unavailable", about: "the keys needed to verify a token could not be fetched; denied" },
+  "shared-state-unavailable": { status: 503, category: "unavailable", about: "Redis (state.redis) did not answer, and the request needs it (a nonce, the revocation list); denied" },
   // The request itself.
   "malformed-request": { status: 400, category: "bad-request", about: "the request is ambiguous or malformed (path, Host, headers)" },
   "misdirected-request": { status: 421, category: "misdirected", about: "the Host header names another server than the TLS server name (SNI) the connection was made for" },

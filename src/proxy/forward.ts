@@ -50,7 +50,7 @@ export interface ForwardRequest {
 }
 
 /** Why verigate itself aborted an upstream request, when it did. */
-type AbortCause = "connect-timeout" | "response-timeout" | "body-too-large";
+export type AbortCause = "connect-timeout" | "response-timeout" | "body-too-large";
 
 function describe(error: unknown): string {
   if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
@@ -63,7 +63,7 @@ function handshakeDone(socket: TLSSocket): boolean {
 }
 
 /** Why forwarding failed: an abort of verigate's own (a timeout, a body over its limit), or the upstream. */
-function classify(
+export function classify(
   cause: AbortCause | undefined,
   error: unknown,
   request: ForwardRequest,

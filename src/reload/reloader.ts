@@ -30,7 +30,11 @@ export interface Reloader {
 export function startReloader(
   gateway: Gateway,
   logger: Logger,
-  options: { readonly now?: () => number } = {},
+  options: {
+    readonly now?: () => number;
+    /** Told every outcome (a cluster worker reports its revision to the primary). */
+    readonly onOutcome?: (outcome: ReloadOutcome) => void;
+  } = {},
 ): Reloader {
   const now = options.now ?? Date.now;
   let watching: FileWatch | undefined;
@@ -97,9 +101,11 @@ export function startReloader(
     reload(trigger) {
       // A reload not yet started reads the files as they are when it starts: one is enough.
       if (queued !== undefined) return queued;
-      const next = chain.then(() => {
+      const next = chain.then(async () => {
         queued = undefined;
-        return reloadOnce(trigger);
+        const outcome = await reloadOnce(trigger);
+        options.onOutcome?.(outcome);
+        return outcome;
       });
       queued = next;
       chain = next;

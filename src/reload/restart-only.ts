@@ -3,9 +3,10 @@ import type { Snapshot } from "../config/snapshot.js";
 
 /**
  * Settings a running process holds outside the snapshot: its listening sockets,
- * its TLS handshake and header parser limits, its nonce store and its assertion
- * signing keys. A reload that changes one is rejected whole, naming each, rather
- * than applied in part: what the file says and what runs must not differ.
+ * its TLS handshake and header parser limits, its nonce store, its assertion
+ * signing keys and its forwarding engine. A reload that changes one is rejected
+ * whole, naming each, rather than applied in part: what the file says and what
+ * runs must not differ.
  */
 const RESTART_ONLY: ReadonlyArray<readonly [string, (snapshot: Snapshot) => unknown]> = [
   ["listen", (s) => `${s.listen.address}:${s.listen.port}`],
@@ -15,6 +16,9 @@ const RESTART_ONLY: ReadonlyArray<readonly [string, (snapshot: Snapshot) => unkn
   ["limits.nonceTtl", (s) => s.limits.nonceTtl],
   ["assertion.key", (s) => s.assertion.keyPem],
   ["assertion.rotateEvery", (s) => s.assertion.rotateEveryMs],
+  ["proxy.engine", (s) => s.proxy.engine],
+  ["state", (s) => JSON.stringify(s.state)],
+  ["workers", (s) => s.workers],
 ];
 
 /** One `path: problem` per restart-only setting that differs between the two snapshots. */

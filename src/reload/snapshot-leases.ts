@@ -1,8 +1,9 @@
 import type { Snapshot } from "../config/snapshot.js";
+import { closeUpstream } from "../proxy/upstream.js";
 
-/** Closes a snapshot's upstream connection pools (its routes' agents). */
+/** Closes a snapshot's upstream connection pools (its routes' agents, and undici pools). */
 export function closeUpstreamConnections(snapshot: Snapshot): void {
-  for (const route of snapshot.routes) route.upstream.agent.destroy();
+  for (const route of snapshot.routes) closeUpstream(route.upstream);
 }
 
 /**

@@ -9,6 +9,14 @@ import { AuditCapture } from "./audit-capture.js";
 import { startEchoUpstream, type EchoUpstream } from "./echo-upstream.js";
 import { createTestPki, writeTestPki, type TestPki, type TestPkiFiles } from "./pki.js";
 
+/**
+ * `VERIGATE_TEST_ENGINE=http-proxy-3` (or `undici`) runs every harness-based test on that
+ * forwarding engine (`npm run test:http-proxy-3`); a test whose `extra` sets `proxy:` keeps its own.
+ */
+const ENGINE_UNDER_TEST = ["http-proxy-3", "undici"].find(
+  (engine) => engine === process.env["VERIGATE_TEST_ENGINE"],
+);
+
 export interface GatewayHarness {
   readonly pki: TestPki;
   readonly files: TestPkiFiles;
@@ -41,6 +49,8 @@ export interface HarnessOptions {
   readonly now?: () => number;
   /** Serve the echo upstream over TLS with the test server certificate (`{{upstreamCA}}` names its CA file). */
   readonly upstreamTls?: boolean;
+  /** Reuse a PKI (several gateways trusting the same clients); default: a new one. */
+  readonly pki?: TestPki;
 }
 
 /**
@@ -49,7 +59,7 @@ export interface HarnessOptions {
  */
 export async function startGateway(options: HarnessOptions): Promise<GatewayHarness> {
   const dir = await mkdtemp(join(tmpdir(), "verigate-test-"));
-  const pki = await createTestPki();
+  const pki = options.pki ?? (await createTestPki());
   const files = await writeTestPki(pki, join(dir, "pki"));
   const upstream = await startEchoUpstream(
     options.upstreamTls === true
@@ -71,6 +81,7 @@ tls:
   key: ${files.server.key}
   clientCAs: ${files.clientCAs}
 ${options.crl === false ? "" : `  crl: ${files.crl}\n`}${options.tls ?? ""}
+${ENGINE_UNDER_TEST === undefined || /^proxy:/m.test(options.extra ?? "") ? "" : `proxy: { engine: ${ENGINE_UNDER_TEST} }`}
 ${fill(options.extra ?? "")}
 ${fill(options.routes)}
 `;

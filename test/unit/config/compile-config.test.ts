@@ -166,3 +166,22 @@ describe("config compilation", () => {
     for (const route of snapshot.routes) route.upstream.agent.destroy();
   });
 });
+
+describe("state and workers", () => {
+  it("refuses several workers with state memory or without a shared assertion key", async () => {
+    const keyless =
+      "assertion.key: is needed with 2 workers: made keys differ per worker, and upstreams must verify every worker's assertions";
+    expect(await problemsOf(config({}, `workers: 2\n${ROUTE}`))).toEqual([
+      "workers: 2 workers need state.redis: with state memory, nonces and revocations are per worker",
+      keyless,
+    ]);
+    const redis = `state: { redis: { url: "redis://127.0.0.1:6390" } }\n`;
+    expect(await problemsOf(config({}, `workers: 2\n${redis}${ROUTE}`))).toEqual([keyless]);
+    expect((await problemsOf(config({}, `workers: auto\n${ROUTE}`)))[0]).toBe(
+      "workers: auto workers need state.redis: with state memory, nonces and revocations are per worker",
+    );
+    expect(await problemsOf(config({}, `state: { redis: { url: "http://x" } }\n${ROUTE}`))).toEqual(
+      ["state.redis.url: must be a redis:// or rediss:// URL"],
+    );
+  });
+});

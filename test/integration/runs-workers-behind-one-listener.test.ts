@@ -1,0 +1,128 @@
+import { once } from "node:events";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { request } from "node:http";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEchoUpstream, type EchoUpstream } from "../support/echo-upstream.js";
+import { mtlsRequest } from "../support/mtls-client.js";
+import { createTestPki, writeTestPki, type TestPki } from "../support/pki.js";
+import { findTestRedis, TEST_REDIS_URL } from "../support/test-redis.js";
+import { startVerigateProcess, type VerigateProcess } from "../support/verigate-process.js";
+
+const hasRedis = await findTestRedis();
+
+function adminGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+      );
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** `workers: 2` needs state.redis (nonces must be shared by the workers). */
+describe.skipIf(!hasRedis)("verigate serve with workers: 2", () => {
+  let dir: string;
+  let config: string;
+  let pki: TestPki;
+  let upstream: EchoUpstream;
+  let verigate: VerigateProcess;
+  let adminPort: number;
+
+  /** Requests, each on a new connection (the cluster spreads connections over the workers). */
+  async function statuses(as: "alice" | "bob", n: number): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++)
+      out.push((await mtlsRequest({ port: verigate.port, pki, as: pki.clients[as] })).status);
+    return out;
+  }
+  const decisionWorkers = (): Set<unknown> =>
+    new Set(verigate.lines.filter((l) => l["msg"] === "decision").map((l) => l["worker"]));
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "verigate-workers-"));
+    pki = await createTestPki();
+    const files = await writeTestPki(pki, join(dir, "pki"));
+    upstream = await startEchoUpstream();
+    config = join(dir, "verigate.yaml");
+    // Workers share the assertion key, so an upstream verifies every worker's assertions.
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    await writeFile(
+      join(dir, "assertion.pem"),
+      privateKey.export({ type: "pkcs8", format: "pem" }),
+    );
+    await writeFile(
+      config,
+      `listen: { address: 127.0.0.1, port: 0 }
+admin: { address: 127.0.0.1, port: 0 }
+tls: { cert: ${files.server.cert}, key: ${files.server.key}, clientCAs: ${files.clientCAs} }
+reload: { watch: false }
+workers: 2
+assertion: { key: assertion.pem }
+state: { redis: { url: "${TEST_REDIS_URL}", keyPrefix: "verigate-test-${randomUUID()}:" } }
+routes:
+  - name: app
+    upstream: "${upstream.url}"
+    policy: { allow: [ { identity.commonName: bob } ] }
+`,
+    );
+    verigate = await startVerigateProcess(config);
+    adminPort = Number((await verigate.waitFor("verigate workers listening"))["adminPort"]);
+  });
+  afterAll(async () => {
+    if (verigate.child.exitCode === null) verigate.child.kill("SIGKILL");
+    await upstream.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("serves from both workers, and /readyz is ready", async () => {
+    expect(await statuses("bob", 8)).toEqual(Array(8).fill(200));
+    expect(decisionWorkers().size).toBe(2);
+    const ready = await adminGet(adminPort, "/readyz");
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body)).toMatchObject({ status: "ready" });
+  });
+
+  it("forwards SIGHUP to every worker: a policy change applies to every new connection", async () => {
+    expect(await statuses("alice", 2)).toEqual([403, 403]);
+    const text = await readFile(config, "utf8");
+    await writeFile(config, text.replace("identity.commonName: bob", "identity.commonName: alice"));
+    verigate.child.kill("SIGHUP");
+    await verigate.waitFor("config reloaded", 1); // both workers
+    expect(await statuses("alice", 8)).toEqual(Array(8).fill(200));
+  });
+
+  it("sums the workers' metrics on the primary's admin port", async () => {
+    const { status, body } = await adminGet(adminPort, "/metrics");
+    expect(status).toBe(200);
+    const allowed = verigate.lines.filter(
+      (l) => l["msg"] === "decision" && l["decision"] === "allow",
+    ).length;
+    expect(body).toContain(
+      `verigate_decisions_total{route="app",decision="allow",reason="allowed-by-rule"} ${allowed}`,
+    );
+    expect(body).toContain('verigate_config_reloads_total{result="applied"} 2');
+  });
+
+  it("starts another worker when one dies", async () => {
+    const first = await verigate.waitFor("verigate listening");
+    process.kill(Number(first["pid"]), "SIGKILL");
+    await verigate.waitFor("worker exited unexpectedly; starting another");
+    await verigate.waitFor("verigate listening", 2);
+    await expect.poll(async () => (await adminGet(adminPort, "/readyz")).status).toBe(200);
+    expect(await statuses("alice", 4)).toEqual(Array(4).fill(200));
+  });
+
+  it("drains every worker on SIGTERM and exits 0", async () => {
+    const exited = once(verigate.child, "exit") as Promise<[number | null]>;
+    verigate.child.kill("SIGTERM");
+    expect((await exited)[0]).toBe(0);
+  });
+});

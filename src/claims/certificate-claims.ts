@@ -93,22 +93,28 @@ function readCertificateClaims(
 ): CertificateClaims {
   const [leafDer] = chain;
   if (leafDer === undefined) return Object.freeze({ notes: Object.freeze([]) });
-  let leaf: x509.X509Certificate;
+  const unparsable = Object.freeze({
+    notes: Object.freeze(["the client certificate cannot be parsed: no device or TEE claims"]),
+  });
   let extensions: CertificateExtension[];
   try {
-    // @peculiar/x509 for the subject (written as identity.subject is) and notBefore;
-    // the extensions by their exact OID (see certificate-extensions.ts).
-    leaf = new x509.X509Certificate(new Uint8Array(leafDer));
+    // The extensions by their exact OID (see certificate-extensions.ts): a quick read,
+    // so that a certificate without claims (most of them) costs no full parse.
     extensions = readCertificateExtensions(leafDer);
   } catch {
-    return Object.freeze({
-      notes: Object.freeze(["the client certificate cannot be parsed: no device or TEE claims"]),
-    });
+    return unparsable;
   }
   const verigateExtensions = extensions.filter((e) => e.oid === VERIGATE_CLAIMS_OID);
   const diceExtensions = extensions.filter((e) => e.oid === DICE_TCB_INFO_OID);
   if (verigateExtensions.length === 0 && diceExtensions.length === 0) {
     return Object.freeze({ notes: Object.freeze([]) });
+  }
+  let leaf: x509.X509Certificate;
+  try {
+    // @peculiar/x509 for the subject (written as identity.subject is) and notBefore.
+    leaf = new x509.X509Certificate(new Uint8Array(leafDer));
+  } catch {
+    return unparsable;
   }
 
   const notes: string[] = [];

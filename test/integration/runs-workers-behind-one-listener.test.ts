@@ -9,7 +9,10 @@ import { startEchoUpstream, type EchoUpstream } from "../support/echo-upstream.j
 import { mtlsRequest } from "../support/mtls-client.js";
 import { createTestPki, writeTestPki, type TestPki } from "../support/pki.js";
 import { findTestRedis, TEST_REDIS_URL } from "../support/test-redis.js";
+import { createSigningKey, jwksOf, mintToken, type TestSigningKey } from "../support/token-keys.js";
 import { startVerigateProcess, type VerigateProcess } from "../support/verigate-process.js";
+
+const MEASUREMENT = "ab".repeat(48);
 
 const hasRedis = await findTestRedis();
 
@@ -35,6 +38,7 @@ describe.skipIf(!hasRedis)("verigate serve with workers: 2", () => {
   let upstream: EchoUpstream;
   let verigate: VerigateProcess;
   let adminPort: number;
+  let attestationKey: TestSigningKey;
 
   /** Requests, each on a new connection (the cluster spreads connections over the workers). */
   async function statuses(as: "alice" | "bob", n: number): Promise<number[]> {
@@ -58,6 +62,8 @@ describe.skipIf(!hasRedis)("verigate serve with workers: 2", () => {
       join(dir, "assertion.pem"),
       privateKey.export({ type: "pkcs8", format: "pem" }),
     );
+    attestationKey = await createSigningKey("ES256", "att-1");
+    await writeFile(join(dir, "att-jwks.json"), JSON.stringify(jwksOf(attestationKey)));
     await writeFile(
       config,
       `listen: { address: 127.0.0.1, port: 0 }
@@ -67,7 +73,21 @@ reload: { watch: false }
 workers: 2
 assertion: { key: assertion.pem }
 state: { redis: { url: "${TEST_REDIS_URL}", keyPrefix: "verigate-test-${randomUUID()}:" } }
+issuers:
+  - name: fresh-att
+    kind: attestation
+    profile: generic
+    claims: { platform: tee, measurement: m, debug: d, nonce: nonce }
+    issuer: https://att.test
+    audience: verigate
+    jwks: { file: att-jwks.json }
+    algorithms: [ES256]
+    requireNonce: true
 routes:
+  - name: tee
+    match: { pathPrefix: /tee/ }
+    upstream: "${upstream.url}"
+    policy: { allow: [ { tee.measurement: ${MEASUREMENT}, tee.debug: false } ] }
   - name: app
     upstream: "${upstream.url}"
     policy: { allow: [ { identity.commonName: bob } ] }
@@ -90,6 +110,47 @@ routes:
     expect(JSON.parse(ready.body)).toMatchObject({ status: "ready" });
   });
 
+  it("refuses a nonce replayed across the workers (one redemption, shared through Redis)", async () => {
+    const issued = await mtlsRequest({
+      port: verigate.port,
+      pki,
+      as: pki.clients.alice,
+      method: "POST",
+      path: "/.well-known/verigate/nonce",
+    });
+    expect(issued.status).toBe(200);
+    const { nonce } = issued.json<{ nonce: string }>();
+    const token = (jti: string): Promise<string> =>
+      mintToken(
+        attestationKey,
+        { tee: "sev-snp", m: MEASUREMENT, d: false, nonce, jti },
+        { iss: "https://att.test", aud: "verigate" },
+      );
+    const call = async (tokenText: string): Promise<{ status: number; id: string }> => {
+      const res = await mtlsRequest({
+        port: verigate.port,
+        pki,
+        as: pki.clients.alice,
+        path: "/tee/x",
+        headers: { "x-attestation-token": tokenText },
+      });
+      return { status: res.status, id: String(res.headers["x-request-id"]) };
+    };
+    // The first token redeems the nonce, through whichever worker takes the connection.
+    expect((await call(await token("first"))).status).toBe(200);
+    // Other tokens with the same nonce, each on a new connection, so both workers see one.
+    const replays: Array<{ status: number; id: string }> = [];
+    for (let i = 0; i < 6; i++) replays.push(await call(await token(`replay-${i}`)));
+    expect(replays.map((r) => r.status)).toEqual(Array(6).fill(401));
+    const lineOf = (id: string) => verigate.lines.find((l) => l["requestId"] === id);
+    await expect.poll(() => replays.every((r) => lineOf(r.id) !== undefined)).toBe(true);
+    const lines = replays.map((r) => lineOf(r.id));
+    expect(
+      lines.every((l) => (l?.["reasons"] as string[] | undefined)?.[0] === "nonce-invalid"),
+    ).toBe(true);
+    expect(new Set(lines.map((l) => l?.["worker"])).size).toBe(2);
+  });
+
   it("forwards SIGHUP to every worker: a policy change applies to every new connection", async () => {
     expect(await statuses("alice", 2)).toEqual([403, 403]);
     const text = await readFile(config, "utf8");
@@ -103,7 +164,7 @@ routes:
     const { status, body } = await adminGet(adminPort, "/metrics");
     expect(status).toBe(200);
     const allowed = verigate.lines.filter(
-      (l) => l["msg"] === "decision" && l["decision"] === "allow",
+      (l) => l["msg"] === "decision" && l["decision"] === "allow" && l["route"] === "app",
     ).length;
     expect(body).toContain(
       `verigate_decisions_total{route="app",decision="allow",reason="allowed-by-rule"} ${allowed}`,

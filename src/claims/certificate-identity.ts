@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { x509 } from "../crypto/x509.js";
 import type { IdentityClaims } from "./claims.js";
 
@@ -80,6 +81,34 @@ export function identityFromCertificate(
   der: Buffer,
   options: CertificateIdentityOptions,
 ): CertificateIdentityResult {
+  // The result depends on the certificate's bytes and the option alone (validity and
+  // revocation are OpenSSL's, per handshake): a client that reconnects is not parsed again.
+  const fingerprint = createHash("sha256").update(der).digest("hex");
+  const key = `${options.allowMissingEku ? 1 : 0}${fingerprint}`;
+  let result = parsed.get(key);
+  if (result === undefined) {
+    result = parseIdentity(der, fingerprint, options);
+    parsed.set(key, result);
+  }
+  return result;
+}
+
+/** The identity of a certificate, parsed every time (what a first connection costs; for benchmarks). */
+export function parseCertificateIdentity(
+  der: Buffer,
+  options: CertificateIdentityOptions,
+): CertificateIdentityResult {
+  return parseIdentity(der, createHash("sha256").update(der).digest("hex"), options);
+}
+
+/** Parsed certificates, by fingerprint: a full parse costs about a millisecond. */
+const parsed = new LRUCache<string, CertificateIdentityResult>({ max: 10_000 });
+
+function parseIdentity(
+  der: Buffer,
+  fingerprint: string,
+  options: CertificateIdentityOptions,
+): CertificateIdentityResult {
   try {
     const cert = new x509.X509Certificate(new Uint8Array(der));
     const purposeProblem = checkPurpose(cert, options);
@@ -97,7 +126,7 @@ export function identityFromCertificate(
       issuer: checkText(cert.issuer, "the issuer"),
       emails: namesOf(cert, "email"),
       dnsNames: namesOf(cert, "dns"),
-      certFingerprint: createHash("sha256").update(der).digest("hex"),
+      certFingerprint: fingerprint,
       ...(commonName === undefined ? {} : { commonName }),
       ...(spiffeId === undefined ? {} : { spiffeId }),
     };

@@ -102,19 +102,21 @@ export function createGateway(
   const proxyServer: HttpsServer = createServer(listenerOptions(current));
   applyServerLimits(proxyServer, current);
   let inFlight = 0;
-  const requestsOn = new WeakMap<Socket, number>();
-  /** The unfinished responses of each connection. */
-  const responses = new WeakMap<Socket, Set<ServerResponse>>();
+  /** Per connection: the requests it carried, and its unfinished responses. */
+  const connections = new WeakMap<Socket, { requests: number; open: Set<ServerResponse> }>();
   /** Whether a response has started on a connection: nothing else may be written into it. */
   const responding = (socket: Socket): boolean =>
-    [...(responses.get(socket) ?? [])].some((res) => res.headersSent);
+    [...(connections.get(socket)?.open ?? [])].some((res) => res.headersSent);
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const leased = current;
     const { maxInFlight, maxRequestsPerConnection } = leased.limits;
-    const count = (requestsOn.get(req.socket) ?? 0) + 1;
-    requestsOn.set(req.socket, count);
+    let connection = connections.get(req.socket);
+    if (connection === undefined) {
+      connection = { requests: 0, open: new Set() };
+      connections.set(req.socket, connection);
+    }
     // The last request a connection may carry: Node answers it with `Connection: close`.
-    if (count >= maxRequestsPerConnection) res.shouldKeepAlive = false;
+    if (++connection.requests >= maxRequestsPerConnection) res.shouldKeepAlive = false;
     // Shedding is cheap, so an overloaded verigate still answers, and its admin port too.
     if (inFlight >= maxInFlight) {
       pipeline.refuse(req, res, leased, "overloaded");
@@ -122,8 +124,8 @@ export function createGateway(
     }
     inFlight++;
     leases.acquire(leased);
-    const open = responses.get(req.socket) ?? new Set<ServerResponse>();
-    responses.set(req.socket, open.add(res));
+    const { open } = connection;
+    open.add(res);
     res.once("close", () => {
       inFlight--;
       leases.release(leased);

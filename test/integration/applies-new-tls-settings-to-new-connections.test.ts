@@ -4,7 +4,7 @@ import type { Reloader } from "../../src/reload/reloader.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { keepAliveClient, type KeepAliveClient } from "../support/keep-alive-client.js";
 import { mtlsRequest } from "../support/mtls-client.js";
-import { editConfig, reloaderFor } from "../support/reload-harness.js";
+import { ALICE_ONLY_ROUTE, editConfig, reloaderFor } from "../support/reload-harness.js";
 
 describe("a reload that changes tls.clientCAs", () => {
   let h: GatewayHarness;
@@ -14,11 +14,7 @@ describe("a reload that changes tls.clientCAs", () => {
     h = await startGateway({
       crl: false,
       extra: "reload: { watch: false }",
-      routes: `routes:
-  - name: app
-    upstream: "{{upstream}}"
-    policy: { allow: [ { identity.commonName: alice } ] }
-`,
+      routes: ALICE_ONLY_ROUTE,
     });
     reloader = reloaderFor(h);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CompiledRoute, Snapshot } from "../../src/config/snapshot.js";
 import type { CompiledPolicy } from "../../src/policy/compile-policy.js";
+import { ALICE_ONLY_ROUTE } from "../support/reload-harness.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { mtlsRequest } from "../support/mtls-client.js";
 
@@ -25,11 +26,7 @@ describe("an unexpected error while deciding", () => {
   beforeAll(async () => {
     h = await startGateway({
       extra: "reload: { watch: false }",
-      routes: `routes:
-  - name: app
-    upstream: "{{upstream}}"
-    policy: { allow: [ { identity.commonName: alice } ] }
-`,
+      routes: ALICE_ONLY_ROUTE,
     });
     expect(h.gateway.apply(withThrowingPolicy(h.gateway.snapshot))).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Reloader } from "../../src/reload/reloader.js";
 import { sendToGateway } from "../support/expect-decision.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
-import { editConfig, reloaderFor } from "../support/reload-harness.js";
+import { ALICE_ONLY_ROUTE, editConfig, reloaderFor } from "../support/reload-harness.js";
 
 describe("a request in flight when the config is swapped", () => {
   let h: GatewayHarness;
@@ -10,11 +10,7 @@ describe("a request in flight when the config is swapped", () => {
   beforeAll(async () => {
     h = await startGateway({
       extra: "reload: { watch: false }",
-      routes: `routes:
-  - name: app
-    upstream: "{{upstream}}"
-    policy: { allow: [ { identity.commonName: alice } ] }
-`,
+      routes: ALICE_ONLY_ROUTE,
     });
     reloader = reloaderFor(h);
   });

@@ -3,19 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Reloader } from "../../src/reload/reloader.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { adminGet, mtlsRequest } from "../support/mtls-client.js";
-import { editConfig, reloaderFor } from "../support/reload-harness.js";
-
-const ROUTES = `routes:
-  - name: app
-    upstream: "{{upstream}}"
-    policy: { allow: [ { identity.commonName: alice } ] }
-`;
+import { ALICE_ONLY_ROUTE, editConfig, reloaderFor } from "../support/reload-harness.js";
 
 describe("a reload that fails", () => {
   let h: GatewayHarness;
   let reloader: Reloader;
   beforeAll(async () => {
-    h = await startGateway({ extra: "reload: { watch: false }", routes: ROUTES });
+    h = await startGateway({ extra: "reload: { watch: false }", routes: ALICE_ONLY_ROUTE });
     reloader = reloaderFor(h);
   });
   afterAll(async () => {

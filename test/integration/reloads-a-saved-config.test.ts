@@ -3,7 +3,7 @@ import type { Reloader } from "../../src/reload/reloader.js";
 import { sendToGateway } from "../support/expect-decision.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { adminGet } from "../support/mtls-client.js";
-import { editConfig, reloaderFor } from "../support/reload-harness.js";
+import { ALICE_ONLY_ROUTE, editConfig, reloaderFor } from "../support/reload-harness.js";
 
 describe("hot reload of a saved config file", () => {
   let h: GatewayHarness;
@@ -11,11 +11,7 @@ describe("hot reload of a saved config file", () => {
   beforeAll(async () => {
     h = await startGateway({
       extra: "reload: { watch: true, debounce: 50ms }",
-      routes: `routes:
-  - name: app
-    upstream: "{{upstream}}"
-    policy: { allow: [ { identity.commonName: alice } ] }
-`,
+      routes: ALICE_ONLY_ROUTE,
     });
     reloader = reloaderFor(h);
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Reloader } from "../../src/reload/reloader.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { mtlsRequest } from "../support/mtls-client.js";
-import { reloaderFor } from "../support/reload-harness.js";
+import { ALICE_ONLY_ROUTE, reloaderFor } from "../support/reload-harness.js";
 import { createSigningKey, jwksOf } from "../support/token-keys.js";
 
 /**
@@ -29,11 +29,7 @@ issuers:
     jwks: { file: sso-jwks.json }
     algorithms: [ES256]
 `,
-      routes: `routes:
-  - name: app
-    upstream: "{{upstream}}"
-    policy: { allow: [ { identity.commonName: alice } ] }
-`,
+      routes: ALICE_ONLY_ROUTE,
     });
     reloader = reloaderFor(h);
     revision = h.gateway.snapshot.revision;

@@ -7,7 +7,8 @@
 //   npm run bench        (builds first; a few minutes)
 //   node bench/run.mjs [--reps 3] [--warmup 4] [--duration 3] [--concurrency 16]
 //     [--new-large] [--install-nginx] [--no-nginx] [--cpu-prof] [--out FILE] [--keep]
-//     [--targets direct-upstream,bare-http-proxy-3,nginx,verigate-identity,verigate-full]
+//     [--targets direct-upstream,bare-http-proxy-3,bare-undici,nginx,verigate-identity,verigate-full]
+//     [--scenarios reuse-100B,reuse-64KiB,new-100B,new-64KiB]
 // The proxy is pinned to core 0 and the load generator (and the upstream behind proxies) to
 // core 1 with taskset when available. See bench/README.md.
 import { readFileSync } from "node:fs";
@@ -46,6 +47,7 @@ function readOptions() {
       out: { type: "string", default: join(HERE, "RESULTS.md") },
       keep: { type: "boolean", default: false },
       targets: { type: "string", default: "" },
+      scenarios: { type: "string", default: "" },
     },
   });
   const options = {
@@ -60,6 +62,7 @@ function readOptions() {
     out: values.out,
     keep: values.keep,
     only: values.targets === "" ? undefined : values.targets.split(","),
+    onlyScenarios: values.scenarios === "" ? undefined : values.scenarios.split(","),
   };
   if (!(options.reps >= 1 && options.warmupMs >= 4000 && options.durationMs >= 1000))
     throw new Error("--reps >= 1, --warmup >= 4 (seconds: the JIT needs it), --duration >= 1");
@@ -94,7 +97,7 @@ function scenariosOf(options) {
       mode: "new",
       size: "large",
     });
-  return list;
+  return list.filter((s) => options.onlyScenarios?.includes(s.name) ?? true);
 }
 
 /** One load window against a running target: the load generator's JSON result. */
@@ -181,16 +184,20 @@ async function profileVerigate({ targets, pki, options, dir, targetName, scenari
   return `### ${targetName}, ${scenario.name} (warm-up and window; self time)\n\n${table}\n`;
 }
 
-/** Profiles of both routes on reused connections, and of the FULL route on new connections. */
+/** Profiles of both routes on reused connections, and of the FULL route on new connections (as --targets and --scenarios allow). */
 async function profileAll(context) {
+  const { options } = context;
   const parts = [];
   const reuse = { name: "reuse-100B", mode: "reuse", size: "small" };
   const fresh = { name: "new-100B", mode: "new", size: "small" };
+  const wanted = ([targetName, scenario]) =>
+    (options.only?.includes(targetName) ?? true) &&
+    (options.onlyScenarios?.includes(scenario.name) ?? true);
   for (const [targetName, scenario] of [
     ["verigate-full", reuse],
     ["verigate-identity", reuse],
     ["verigate-full", fresh],
-  ]) {
+  ].filter(wanted)) {
     parts.push(await profileVerigate({ ...context, targetName, scenario }));
   }
   return parts.join("\n");

@@ -27,7 +27,8 @@ import { canonicalizeHost } from "./proxy/host.js";
 import { checkHostMatchesSni, checkRequestHead } from "./proxy/request-hygiene.js";
 import type { AssertionKeys } from "./proxy/assertion-keys.js";
 import { buildOutgoingHeaders } from "./proxy/outgoing-headers.js";
-import { ASSERTION_HEADER, signAssertion } from "./proxy/upstream-assertion.js";
+import { AssertionSigner } from "./proxy/assertion-reuse.js";
+import { ASSERTION_HEADER } from "./proxy/upstream-assertion.js";
 import { sendDeny, sendDenyOnSocket, type DenyResponse } from "./respond/deny-response.js";
 import { isSharedStateUnavailable } from "./state/shared-state-unavailable.js";
 import { ATTEST_PATH, serveAttest } from "./well-known/attest-endpoint.js";
@@ -322,6 +323,7 @@ function failureReason(failure: ForwardFailure): ReasonCode {
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { forwarder, logger } = deps;
+  const assertions = new AssertionSigner(deps.assertionKeys);
 
   function audit(
     snapshot: Snapshot,
@@ -387,14 +389,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   /** What goes upstream: the authorized target and the built header set. */
-  async function forwardRequest(
+  function forwardRequest(
     snapshot: Snapshot,
     req: IncomingMessage,
     verdict: Verdict,
     route: CompiledRoute,
     requestId: string,
     isUpgrade: boolean,
-  ): Promise<ForwardRequest> {
+  ): ForwardRequest {
     const headers = buildOutgoingHeaders(req.headers, {
       host: route.preserveHost ? (req.headers.host ?? verdict.host) : route.upstream.host,
       clientHost: req.headers.host ?? verdict.host,
@@ -404,8 +406,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       consumed: verdict.consumedHeaders.filter((name) => !route.passHeaders.has(name)),
     });
     // Set after the client's x-verigate-* headers were dropped: only verigate's own reaches the upstream.
-    headers[ASSERTION_HEADER] = await signAssertion(
-      deps.assertionKeys,
+    headers[ASSERTION_HEADER] = assertions.sign(
       {
         route: route.name,
         requestId,
@@ -414,6 +415,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         ...(snapshot.assertion.issuer === undefined ? {} : { issuer: snapshot.assertion.issuer }),
       },
       deps.now(),
+      snapshot.assertion.reuseForMs,
     );
     return {
       upstream: route.upstream,
@@ -509,7 +511,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
 
     // Fails closed: a request the assertion cannot be signed for is not forwarded.
-    const request = await forwardRequest(snapshot, req, verdict, route, requestId, false);
+    const request = forwardRequest(snapshot, req, verdict, route, requestId, false);
     res.setHeader("x-request-id", requestId);
     let failure: ForwardFailure | undefined;
     // The audit line waits for the end of the exchange, to record how it really ended.
@@ -562,7 +564,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       audit(snapshot, verdict, requestId, started, { upgrade: true });
       return;
     }
-    const request = await forwardRequest(snapshot, req, verdict, route, requestId, true);
+    const request = forwardRequest(snapshot, req, verdict, route, requestId, true);
     audit(snapshot, verdict, requestId, started, { upgrade: true, status: 101 });
     forwarder.upgrade(req, socket, head, request, (why) => {
       logger.warn(

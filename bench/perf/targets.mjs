@@ -69,6 +69,21 @@ export function defineTargets({ dir, pki, upstreamPort, nginx, core }) {
           "the bare proxy",
         ),
     },
+    {
+      name: "bare-undici",
+      pathPrefix: "/",
+      headers: () => ({}),
+      start: () =>
+        startNodeTarget(
+          core,
+          "bare-undici.mjs",
+          [
+            ...["--upstream", String(upstreamPort), "--cert", pki.server.cert],
+            ...["--key", pki.server.key, "--ca", pki.ca],
+          ],
+          "the bare undici proxy",
+        ),
+    },
   ];
   if (nginx.path !== undefined) {
     targets.push({

@@ -224,6 +224,7 @@ export async function compileConfig(
       keyPem: assertionKeyPem,
       rotateEveryMs: config.assertion.rotateEvery,
       issuer: config.assertion.issuer,
+      reuseForMs: config.assertion.reuseFor,
     },
     proxy: config.proxy,
     reload: config.reload,

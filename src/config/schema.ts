@@ -263,8 +263,15 @@ export const configSchema = z.strictObject({
       rotateEvery: duration.optional(),
       /** The assertion's `iss` (default "verigate"). */
       issuer: z.string().min(1).optional(),
+      /**
+       * Hand the same assertion to one caller's requests to one route while it states the same
+       * facts, for this long (its jti names the first request); 0s signs every request.
+       */
+      reuseFor: duration
+        .refine((ms) => ms <= 30_000, "at most 30s: a reused assertion keeps 30 s of its 60 s life")
+        .default(10_000),
     })
-    .default({}),
+    .default({ reuseFor: 10_000 }),
   /** How allowed requests are forwarded (a restart applies a change). */
   proxy: z
     .strictObject({

@@ -48,6 +48,8 @@ export interface Snapshot {
     readonly keyPem: string | undefined;
     readonly rotateEveryMs: number | undefined;
     readonly issuer: string | undefined;
+    /** How long one caller's assertion for one route is handed out again (0: sign every request). */
+    readonly reuseForMs: number;
   };
   /** The forwarding engine (restart-only). */
   readonly proxy: { readonly engine: "http-proxy-3" | "undici" };

@@ -1,5 +1,4 @@
 import type { Claims, DeviceClaims, IdentityClaims, TeeClaims } from "../claims/claims.js";
-import type { AssertionKeys } from "./assertion-keys.js";
 
 /** The request header that carries the assertion to the upstream. */
 export const ASSERTION_HEADER = "x-verigate-assertion";
@@ -45,7 +44,6 @@ const DEVICE_FIELDS = [
   "firewall",
   "screenLock",
   "issuer",
-  "age",
 ] as const satisfies readonly (keyof DeviceClaims)[];
 const TEE_FIELDS = [
   "platform",
@@ -54,13 +52,12 @@ const TEE_FIELDS = [
   "tcbStatus",
   "svn",
   "issuer",
-  "age",
   "boundToClientCert",
 ] as const satisfies readonly (keyof TeeClaims)[];
 
 export type AssertedIdentity = Pick<IdentityClaims, (typeof IDENTITY_FIELDS)[number]>;
-export type AssertedDevice = Pick<DeviceClaims, (typeof DEVICE_FIELDS)[number]>;
-export type AssertedTee = Pick<TeeClaims, (typeof TEE_FIELDS)[number]>;
+export type AssertedDevice = Pick<DeviceClaims, (typeof DEVICE_FIELDS)[number] | "age">;
+export type AssertedTee = Pick<TeeClaims, (typeof TEE_FIELDS)[number] | "age">;
 
 /** The JWT claims set of an `x-verigate-assertion`. Absent facts are absent members, never null. */
 export interface AssertionPayload {
@@ -99,10 +96,20 @@ function hasMembers(value: object): boolean {
   return false;
 }
 
-/** The claims set for one forwarded request; exported for tests and `verigate explain`. */
-export function buildAssertionPayload(facts: AssertionFacts, now: number): AssertionPayload {
+/**
+ * What an assertion states apart from its times and id. `device.age` and `tee.age`
+ * are kept apart: they change every millisecond, while the rest is the same for
+ * every request of one caller on one route.
+ */
+export interface StatedFacts {
+  readonly body: Omit<AssertionPayload, "iat" | "exp" | "jti">;
+  readonly deviceAge?: number;
+  readonly teeAge?: number;
+}
+
+/** The facts of `buildAssertionPayload`, without the times, the id and the ages. */
+export function statedFacts(facts: AssertionFacts): StatedFacts {
   const { identity, device, tee } = facts.claims;
-  const iat = Math.floor(now / 1000);
   const sub = identity.subject ?? identity.spiffeId;
   const fingerprint = identity.certFingerprint;
   if (fingerprint !== undefined && !SHA256_HEX.test(fingerprint)) {
@@ -114,39 +121,44 @@ export function buildAssertionPayload(facts: AssertionFacts, now: number): Asser
   const assertedDevice = device === undefined ? undefined : pickPresent(device, DEVICE_FIELDS);
   const assertedTee = tee === undefined ? undefined : pickPresent(tee, TEE_FIELDS);
   return {
-    iss: facts.issuer ?? DEFAULT_ASSERTION_ISSUER,
-    aud: facts.route,
-    ...(sub === undefined ? {} : { sub }),
-    iat,
-    exp: iat + ASSERTION_SECONDS,
-    jti: facts.requestId,
-    rev: facts.revision,
-    identity: asserted,
-    ...(assertedDevice !== undefined && hasMembers(assertedDevice)
-      ? { device: assertedDevice }
-      : {}),
-    ...(assertedTee !== undefined && hasMembers(assertedTee) ? { tee: assertedTee } : {}),
-    ...(fingerprint === undefined
-      ? {}
-      : { cnf: { "x5t#S256": Buffer.from(fingerprint, "hex").toString("base64url") } }),
+    body: {
+      iss: facts.issuer ?? DEFAULT_ASSERTION_ISSUER,
+      aud: facts.route,
+      ...(sub === undefined ? {} : { sub }),
+      rev: facts.revision,
+      identity: asserted,
+      ...(assertedDevice !== undefined && hasMembers(assertedDevice)
+        ? { device: assertedDevice }
+        : {}),
+      ...(assertedTee !== undefined && hasMembers(assertedTee) ? { tee: assertedTee } : {}),
+      ...(fingerprint === undefined
+        ? {}
+        : { cnf: { "x5t#S256": Buffer.from(fingerprint, "hex").toString("base64url") } }),
+    },
+    ...(device?.age === undefined ? {} : { deviceAge: device.age }),
+    ...(tee?.age === undefined ? {} : { teeAge: tee.age }),
   };
 }
 
-/**
- * The `x-verigate-assertion` for one forwarded request: an ES256 JWT with header
- * `{alg, kid, typ: "JWT"}` that upstreams verify against
- * `/.well-known/verigate/jwks.json`, pinning `iss` and `aud` (their route name).
- * Rotates the keys first if their period has passed. `now`: milliseconds since the epoch.
- */
-export function signAssertion(
-  keys: AssertionKeys,
-  facts: AssertionFacts,
-  now: number,
-): Promise<string> {
-  try {
-    keys.maybeRotate(now);
-    return Promise.resolve(keys.signJwt(buildAssertionPayload(facts, now)));
-  } catch (error: unknown) {
-    return Promise.reject(error instanceof Error ? error : new Error("assertion signing failed"));
-  }
+/** The claims set of an assertion signed at `now` (milliseconds) with id `jti`. */
+export function payloadOf(stated: StatedFacts, jti: string, now: number): AssertionPayload {
+  const { body, deviceAge, teeAge } = stated;
+  const iat = Math.floor(now / 1000);
+  return {
+    ...body,
+    iat,
+    exp: iat + ASSERTION_SECONDS,
+    jti,
+    ...(body.device === undefined || deviceAge === undefined
+      ? {}
+      : { device: { ...body.device, age: deviceAge } }),
+    ...(body.tee === undefined || teeAge === undefined
+      ? {}
+      : { tee: { ...body.tee, age: teeAge } }),
+  };
+}
+
+/** The claims set for one forwarded request; exported for tests and `verigate explain`. */
+export function buildAssertionPayload(facts: AssertionFacts, now: number): AssertionPayload {
+  return payloadOf(statedFacts(facts), facts.requestId, now);
 }

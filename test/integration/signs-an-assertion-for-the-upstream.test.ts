@@ -80,4 +80,49 @@ describe("the signed assertion an upstream receives", () => {
     });
     expect(post.status).toBe(405);
   });
+
+  it("hands one caller's requests to a route the same assertion, named for the first of them", async () => {
+    const seenBefore = h.upstream.seen.length;
+    const ids: string[] = [];
+    for (const path of ["/one", "/two", "/three"]) {
+      const res = await mtlsRequest({ port: h.port, pki: h.pki, as: h.pki.clients.alice, path });
+      expect(res.status).toBe(200);
+      ids.push(String(res.headers["x-request-id"]));
+    }
+    const tokens = h.upstream.seen.slice(seenBefore).map((r) => r.headers["x-verigate-assertion"]);
+    expect(tokens).toHaveLength(3);
+    expect(new Set(tokens).size).toBe(1);
+    const { payload } = await jwtVerify(String(tokens[0]), createLocalJWKSet(await jwks()), {
+      issuer: "verigate",
+      audience: "app",
+    });
+    // An earlier test's request of alice's may have been the first: the id is verigate's either way.
+    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ids).not.toContain(tokens[0]);
+    // Another caller gets an assertion of its own.
+    const carol = await mtlsRequest({ port: h.port, pki: h.pki, as: h.pki.clients.teeGood });
+    expect(carol.status).toBe(200);
+    expect(h.upstream.seen.at(-1)?.headers["x-verigate-assertion"]).not.toBe(tokens[0]);
+  });
+});
+
+describe("the assertion with assertion.reuseFor: 0s", () => {
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    h = await startGateway({ routes: APP_ROUTES, extra: "assertion: { reuseFor: 0s }" });
+  });
+  afterAll(() => h.close());
+
+  it("is signed for every request: its jti is that request's x-request-id", async () => {
+    for (const path of ["/one", "/two"]) {
+      const res = await mtlsRequest({ port: h.port, pki: h.pki, as: h.pki.clients.alice, path });
+      expect(res.status).toBe(200);
+      const token = String(h.upstream.seen.at(-1)?.headers["x-verigate-assertion"]);
+      const [, body] = token.split(".");
+      const payload = JSON.parse(Buffer.from(String(body), "base64url").toString()) as {
+        jti: string;
+      };
+      expect(payload.jti).toBe(res.headers["x-request-id"]);
+    }
+  });
 });

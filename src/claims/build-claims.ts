@@ -21,6 +21,7 @@ import {
 } from "./tokens/token-claims.js";
 import type { TokenIssuer } from "./tokens/token-issuer.js";
 import type { FirstUseCheck, TokenVerifier } from "./tokens/token-verifier.js";
+import type { TokenVerification } from "./tokens/verify-token.js";
 
 /** What the TLS connection proved, parsed once per connection (see connection-claims.ts). */
 export interface ConnectionFacts {
@@ -145,6 +146,10 @@ function redeemNonce(issuer: TokenIssuer, nonces: NonceStore): FirstUseCheck {
   };
 }
 
+function isDefined<T>(value: T | undefined): value is T {
+  return value !== undefined;
+}
+
 /**
  * Builds the request's Claims: the connection's certificate facts, then every
  * signed token present in an issuer's header. A present token must verify: one
@@ -161,7 +166,10 @@ export async function buildClaims(
   now: number,
 ): Promise<ClaimsResult> {
   // TEE claims verigate verified itself come first, before any vendor's token.
-  const ownTee = await teeVerifiedByVerigate(headers, connection, sources, now);
+  const ownTee =
+    headers[ATTESTATION_TOKEN_HEADER] === undefined && headers[EVIDENCE_HEADER] === undefined
+      ? undefined
+      : await teeVerifiedByVerigate(headers, connection, sources, now);
   if (ownTee !== undefined && "reason" in ownTee) {
     return {
       ok: false,
@@ -174,11 +182,19 @@ export async function buildClaims(
     const token = tokenIn(headers, issuer);
     return token === undefined ? [] : [{ issuer, token }];
   });
-  const verified = await Promise.all(
-    present.map(({ issuer, token }) =>
-      sources.verifier.verify(token, issuer, now, redeemNonce(issuer, sources.nonces)),
-    ),
-  );
+  // Tokens seen before are checked without waiting; only new ones are awaited.
+  const known = present.map(({ issuer, token }) => sources.verifier.cached(token, issuer, now));
+  const verified: readonly TokenVerification[] = known.every(isDefined)
+    ? known
+    : await Promise.all(
+        present.map(({ issuer, token }, i) => {
+          // Counted once: a token found in the cache above is not looked up again.
+          const result = known[i];
+          return result !== undefined
+            ? Promise.resolve(result)
+            : sources.verifier.verify(token, issuer, now, redeemNonce(issuer, sources.nonces));
+        }),
+      );
 
   const fingerprint = connection.identity.certFingerprint;
   let identity: IdentityClaims | undefined;

@@ -1,4 +1,5 @@
 import { parseDuration } from "../config/duration.js";
+import { memoizeText } from "./memo.js";
 
 /**
  * How one kind of value is read on both sides of a comparison: the operand, once,
@@ -97,9 +98,13 @@ export const TIME: OrderedCodec<number> = Object.freeze({
 const VERSION = /^\d{1,15}(?:\.\d{1,15})*$/;
 const VERSION_EXPECTED = 'a dotted version such as "14.2.1" (quoted: YAML reads 14.10 as a number)';
 
-/** `14.2.1` -> [14, 2, 1]; undefined for anything that is not a dotted version. */
+/** `14.2.1` -> [14, 2, 1] (frozen, remembered); undefined for anything that is not a dotted version. */
+const parseVersionText = memoizeText((text): readonly number[] | undefined =>
+  VERSION.test(text) ? Object.freeze(text.split(".").map(Number)) : undefined,
+);
+
 function parseVersion(text: unknown): readonly number[] | undefined {
-  return isString(text) && VERSION.test(text) ? text.split(".").map(Number) : undefined;
+  return isString(text) ? parseVersionText(text) : undefined;
 }
 
 /** A whole number is an unambiguous version (`gte: 14`); 14.10 would silently be 14.1. */

@@ -75,6 +75,17 @@ const POSTURE_BOOLEANS = [
   "screenLock",
 ] as const;
 
+/** What a token's statement says, worked out once per verified token (a cached token is the same object on every use). */
+const readStatements = new WeakMap<VerifiedToken, { issuer: TokenIssuer; read: object }>();
+
+function readOnce<T extends object>(token: VerifiedToken, issuer: TokenIssuer, read: () => T): T {
+  const known = readStatements.get(token);
+  if (known?.issuer === issuer) return known.read as T;
+  const fresh = read();
+  readStatements.set(token, { issuer, read: Object.freeze(fresh) });
+  return fresh;
+}
+
 /**
  * Device posture from a verified posture token. verigate's posture token carries
  * the Claims table's names at the top level (`managed`, `compliant`, `os`,
@@ -86,6 +97,16 @@ export function deviceFromToken(
   issuer: TokenIssuer,
   now: number,
 ): DeviceClaims | ClaimsRefusal {
+  const read = readOnce(token, issuer, () => readDevice(token, issuer));
+  if (isRefusal(read)) return read;
+  return Object.freeze({ ...read, age: Math.max(0, now - token.issuedAt) });
+}
+
+/** A posture token's device claims, but for `age`. */
+function readDevice(
+  token: VerifiedToken,
+  issuer: TokenIssuer,
+): Omit<DeviceClaims, "age"> | ClaimsRefusal {
   const { payload } = token;
   const device: Record<string, unknown> = {};
   for (const name of POSTURE_BOOLEANS) {
@@ -108,13 +129,12 @@ export function deviceFromToken(
   if (payload.sub !== undefined && !isCleanString(payload.sub)) {
     return { reason: "posture-invalid", detail: "sub is not a device id" };
   }
-  return Object.freeze({
+  return {
     ...device,
     ...(payload.sub === undefined ? {} : { id: payload.sub }),
     issuer: issuer.name,
-    age: Math.max(0, now - token.issuedAt),
     claims: payload,
-  });
+  };
 }
 
 /** TEE claims from a verified attestation token, through the issuer's vendor profile. */
@@ -124,21 +144,33 @@ export function teeFromToken(
   now: number,
   isBound: boolean,
 ): TeeClaims | ClaimsRefusal {
+  const read = readOnce(token, issuer, () => readTee(token, issuer));
+  if (isRefusal(read)) return read;
+  return Object.freeze({
+    ...read,
+    age: Math.max(0, now - token.issuedAt),
+    boundToClientCert: isBound,
+  });
+}
+
+/** An attestation token's TEE claims, but for `age` and `boundToClientCert`. */
+function readTee(
+  token: VerifiedToken,
+  issuer: TokenIssuer,
+): Omit<TeeClaims, "age" | "boundToClientCert"> | ClaimsRefusal {
   if (issuer.profile === undefined) return { reason: "attestation-invalid", detail: "no profile" };
   const outcome = issuer.profile(token.payload);
   if (!outcome.ok) return { reason: "attestation-invalid", detail: outcome.problem };
   const { platform, measurement, debug, tcbStatus, svn } = outcome.tee;
-  return Object.freeze({
+  return {
     ...(platform === undefined ? {} : { platform }),
     ...(measurement === undefined ? {} : { measurement }),
     ...(debug === undefined ? {} : { debug }),
     ...(tcbStatus === undefined ? {} : { tcbStatus }),
     ...(svn === undefined ? {} : { svn }),
     issuer: issuer.name,
-    age: Math.max(0, now - token.issuedAt),
-    boundToClientCert: isBound,
     claims: token.payload,
-  });
+  };
 }
 
 export function isRefusal(value: object): value is ClaimsRefusal {

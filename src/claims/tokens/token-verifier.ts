@@ -16,6 +16,8 @@ export type FirstUseCheck = (
 ) => Promise<{ reason: ReasonCode; detail: string } | undefined>;
 
 const MAX_CACHED_TOKENS = 10_000;
+/** The cache's keys are the tokens themselves: at most this many characters of them. */
+const MAX_CACHED_CHARACTERS = 32 * 1024 * 1024;
 const MAX_CACHE_MS = 10 * 60_000;
 
 /** A stable id of a token (its SHA-256): the cache key, and what a nonce is redeemed for. */
@@ -39,11 +41,28 @@ const NO_TELEMETRY: TokenTelemetry = { tokenVerified() {}, keyFetchFailed() {} }
  * every use; only the signature and first-use checks are skipped.
  */
 export class TokenVerifier {
-  readonly #cache = new LRUCache<string, VerifiedToken>({ max: MAX_CACHED_TOKENS });
+  // Keyed by the token itself: a lookup hashes it once, where a SHA-256 per request cost more.
+  readonly #cache = new LRUCache<string, VerifiedToken>({
+    max: MAX_CACHED_TOKENS,
+    maxSize: MAX_CACHED_CHARACTERS,
+    sizeCalculation: (_token, key) => key.length,
+  });
   readonly #telemetry: TokenTelemetry;
 
   constructor(telemetry: TokenTelemetry = NO_TELEMETRY) {
     this.#telemetry = telemetry;
+  }
+
+  /**
+   * A token verified before, checked against the clock again, without waiting;
+   * undefined when it has to be verified (`verify`).
+   */
+  cached(token: string, issuer: TokenIssuer, now: number): TokenVerification | undefined {
+    const cached = this.#cache.get(`${issuer.name}\0${token}`);
+    if (cached === undefined) return undefined;
+    this.#telemetry.tokenVerified(issuer.name, "hit");
+    const late = checkTokenTimes(cached, issuer, now);
+    return late === undefined ? { ok: true, token: cached } : { ok: false, ...late };
   }
 
   async verify(
@@ -52,24 +71,19 @@ export class TokenVerifier {
     now: number,
     firstUse?: FirstUseCheck,
   ): Promise<TokenVerification> {
-    const tokenId = tokenIdOf(token);
-    const key = `${issuer.name}\0${tokenId}`;
-    const cached = this.#cache.get(key);
-    if (cached !== undefined) {
-      this.#telemetry.tokenVerified(issuer.name, "hit");
-      const late = checkTokenTimes(cached, issuer, now);
-      return late === undefined ? { ok: true, token: cached } : { ok: false, ...late };
-    }
+    const known = this.cached(token, issuer, now);
+    if (known !== undefined) return known;
     const result = await verifyToken(token, issuer, now);
     this.#telemetry.tokenVerified(issuer.name, "miss");
     if (!result.ok) {
       if (result.reason === "key-source-unavailable") this.#telemetry.keyFetchFailed(issuer.name);
       return result;
     }
-    const refused = firstUse === undefined ? undefined : await firstUse(result.token, tokenId);
+    const refused =
+      firstUse === undefined ? undefined : await firstUse(result.token, tokenIdOf(token));
     if (refused !== undefined) return { ok: false, ...refused };
     const ttl = Math.min(result.token.expiresAt - now, MAX_CACHE_MS);
-    if (ttl > 0) this.#cache.set(key, result.token, { ttl });
+    if (ttl > 0) this.#cache.set(`${issuer.name}\0${token}`, result.token, { ttl });
     return result;
   }
 }

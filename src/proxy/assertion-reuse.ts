@@ -35,7 +35,19 @@ export class AssertionSigner {
     if (reuseForMs <= 0) return keys.signJwt(payloadOf(stated, facts.requestId, now));
     const deviceIssued = stated.deviceAge === undefined ? "" : now - stated.deviceAge;
     const teeIssued = stated.teeAge === undefined ? "" : now - stated.teeAge;
-    const key = `${keys.kid}\n${deviceIssued}\n${teeIssued}\n${JSON.stringify(stated.body)}`;
+    const { body } = stated;
+    // Everything the body says (the identity's text is worked out once per connection).
+    const key = [
+      keys.kid,
+      body.iss,
+      body.aud,
+      body.rev,
+      stated.identityText,
+      deviceIssued,
+      teeIssued,
+      JSON.stringify(body.device),
+      JSON.stringify(body.tee),
+    ].join("\n");
     const remembered = this.#remembered.get(key);
     // A clock stepped back is no reason to hand out an assertion from the future.
     if (

@@ -96,6 +96,43 @@ function hasMembers(value: object): boolean {
   return false;
 }
 
+/** What an assertion says of one identity: worked out once per identity object (a connection's is reused by its every request). */
+interface IdentityStatement {
+  readonly identity: AssertedIdentity;
+  readonly sub?: string;
+  readonly cnf?: { readonly "x5t#S256": string };
+  /** All of it as text: equal for equal statements. */
+  readonly text: string;
+}
+
+const identityStatements = new WeakMap<IdentityClaims, IdentityStatement>();
+
+function identityStatementOf(identity: IdentityClaims): IdentityStatement {
+  const known = identityStatements.get(identity);
+  if (known !== undefined) return known;
+  const fingerprint = identity.certFingerprint;
+  if (fingerprint !== undefined && !SHA256_HEX.test(fingerprint)) {
+    // Fails closed: Buffer.from(hex) silently drops bad digits, which would bind
+    // the assertion to a certificate nobody holds. claims/ never produces this.
+    throw new TypeError("identity.certFingerprint is not a lowercase SHA-256 hex digest");
+  }
+  const sub = identity.subject ?? identity.spiffeId;
+  const asserted = pickPresent(identity, IDENTITY_FIELDS) as AssertedIdentity;
+  const cnf =
+    fingerprint === undefined
+      ? undefined
+      : { "x5t#S256": Buffer.from(fingerprint, "hex").toString("base64url") };
+  const statement: IdentityStatement = {
+    identity: asserted,
+    ...(sub === undefined ? {} : { sub }),
+    ...(cnf === undefined ? {} : { cnf }),
+    text: JSON.stringify([asserted, sub, cnf]),
+  };
+  // Only a frozen identity is sure to say the same thing next time.
+  if (Object.isFrozen(identity)) identityStatements.set(identity, statement);
+  return statement;
+}
+
 /**
  * What an assertion states apart from its times and id. `device.age` and `tee.age`
  * are kept apart: they change every millisecond, while the rest is the same for
@@ -103,21 +140,16 @@ function hasMembers(value: object): boolean {
  */
 export interface StatedFacts {
   readonly body: Omit<AssertionPayload, "iat" | "exp" | "jti">;
+  /** What `sub`, `identity` and `cnf` say, as text (see IdentityStatement). */
+  readonly identityText: string;
   readonly deviceAge?: number;
   readonly teeAge?: number;
 }
 
 /** The facts of `buildAssertionPayload`, without the times, the id and the ages. */
 export function statedFacts(facts: AssertionFacts): StatedFacts {
-  const { identity, device, tee } = facts.claims;
-  const sub = identity.subject ?? identity.spiffeId;
-  const fingerprint = identity.certFingerprint;
-  if (fingerprint !== undefined && !SHA256_HEX.test(fingerprint)) {
-    // Fails closed: Buffer.from(hex) silently drops bad digits, which would bind
-    // the assertion to a certificate nobody holds. claims/ never produces this.
-    throw new TypeError("identity.certFingerprint is not a lowercase SHA-256 hex digest");
-  }
-  const asserted = pickPresent(identity, IDENTITY_FIELDS) as AssertedIdentity;
+  const { device, tee } = facts.claims;
+  const { identity, sub, cnf, text } = identityStatementOf(facts.claims.identity);
   const assertedDevice = device === undefined ? undefined : pickPresent(device, DEVICE_FIELDS);
   const assertedTee = tee === undefined ? undefined : pickPresent(tee, TEE_FIELDS);
   return {
@@ -126,15 +158,14 @@ export function statedFacts(facts: AssertionFacts): StatedFacts {
       aud: facts.route,
       ...(sub === undefined ? {} : { sub }),
       rev: facts.revision,
-      identity: asserted,
+      identity,
       ...(assertedDevice !== undefined && hasMembers(assertedDevice)
         ? { device: assertedDevice }
         : {}),
       ...(assertedTee !== undefined && hasMembers(assertedTee) ? { tee: assertedTee } : {}),
-      ...(fingerprint === undefined
-        ? {}
-        : { cnf: { "x5t#S256": Buffer.from(fingerprint, "hex").toString("base64url") } }),
+      ...(cnf === undefined ? {} : { cnf }),
     },
+    identityText: text,
     ...(device?.age === undefined ? {} : { deviceAge: device.age }),
     ...(tee?.age === undefined ? {} : { teeAge: tee.age }),
   };

@@ -4,6 +4,7 @@ import type { ReasonCode } from "../policy/reasons.js";
 import { readVerifiedPeer } from "../tls/verified-peer.js";
 import type { ConnectionFacts } from "./build-claims.js";
 import { claimsFromCertificate, type VouchingIssuer } from "./certificate-claims.js";
+import { subjectPublicKeyInfo } from "./certificate-key.js";
 import type { IdentityClaims } from "./claims.js";
 import { identityFromCertificate } from "./certificate-identity.js";
 import { evidenceFromCertificate } from "./evidence/certificate-evidence.js";
@@ -74,7 +75,9 @@ async function identify(
     };
   }
   // Device and TEE claims ride in the certificate only where an issuer's CA vouches for them...
-  const vouched = claimsFromCertificate(peerChain(socket), context.vouching, now);
+  // (Without such an issuer the leaf is read alone, for the notes: the chain costs more to fetch.)
+  const chain = context.vouching.length === 0 ? [peer.certificate] : peerChain(socket);
+  const vouched = claimsFromCertificate(chain, context.vouching, now);
   // ...and hardware evidence in the certificate, bound to its key, outranks a CA's statement.
   const attested =
     context.evidence.length === 0
@@ -82,10 +85,7 @@ async function identify(
       : await evidenceFromCertificate(peer.certificate, context.evidence, now);
   const device = vouched.device;
   const tee = attested.tee ?? vouched.tee;
-  const spki = new X509Certificate(peer.certificate).publicKey.export({
-    type: "spki",
-    format: "der",
-  });
+  const spki = subjectPublicKeyInfo(peer.certificate);
   return {
     identity: result.identity,
     notes: [...vouched.notes, ...attested.notes],

@@ -104,6 +104,13 @@ export class DerReader {
     return element.content;
   }
 
+  /** Reads the next element, insists on its identifier octet, and returns it whole (identifier, length and content). */
+  readEncoded(tag: number, what: string): Uint8Array {
+    const start = this.#offset;
+    this.readTagged(tag, what);
+    return this.#bytes.subarray(start, this.#offset);
+  }
+
   /** Throws unless every byte has been read: trailing data is never ignored. */
   expectEnd(what: string): void {
     if (!this.isDone) throw new DerError(`${what}: trailing data`);

@@ -2,6 +2,25 @@ import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger } from "pino";
 
+/** Lines are written once this many characters wait... */
+const BATCH_CHARACTERS = 8192;
+/** ...or this many milliseconds after the first one, whichever comes first. */
+const BATCH_MS = 100;
+
+/**
+ * Standard output, written in batches: one write per request was about a tenth of a
+ * forwarded request's CPU. A line waits at most 100 ms; pino flushes what waits when
+ * the process exits (a crash included), so only a SIGKILL can lose that much.
+ */
+function stdoutInBatches(): DestinationStream {
+  return pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: BATCH_CHARACTERS,
+    periodicFlush: BATCH_MS,
+  });
+}
+
 /**
  * The process logger: JSON lines, ISO times, level names. Audit lines and
  * operational messages share it; audit lines carry `msg: "decision"`.
@@ -22,6 +41,6 @@ export function createLogger(
         censor: "[redacted]",
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ?? stdoutInBatches(),
   );
 }

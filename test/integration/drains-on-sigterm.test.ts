@@ -39,6 +39,25 @@ routes:
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("writes a request's audit line to stdout promptly, though lines are written in batches", async () => {
+    const res = await mtlsRequest({
+      port: verigate.port,
+      pki,
+      as: pki.clients.alice,
+      path: "/one",
+    });
+    expect(res.status).toBe(200);
+    const asked = Date.now();
+    const line = await verigate.waitFor("decision");
+    // At most the batch interval (100 ms), with room for a busy machine.
+    expect(Date.now() - asked).toBeLessThan(1_000);
+    expect(line).toMatchObject({
+      path: "/one",
+      status: 200,
+      requestId: res.headers["x-request-id"],
+    });
+  });
+
   it("lets an in-flight request finish, then exits 0", async () => {
     const inFlight = mtlsRequest({
       port: verigate.port,
@@ -48,11 +67,20 @@ routes:
     });
     await expect.poll(() => upstream.seen.some((s) => s.url === "/delay/1")).toBe(true);
     const exited = once(verigate.child, "exit") as Promise<[number | null, string | null]>;
+    const outputClosed = once(verigate.child.stdout as NodeJS.ReadableStream, "close");
     verigate.child.kill("SIGTERM");
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(res.body).toBe("late but complete");
     const [code] = await exited;
     expect(code).toBe(0);
+    // Nothing waiting in the batch is lost at exit: the last request's line is there.
+    await outputClosed;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(verigate.lines.filter((line) => line["msg"] === "decision").at(-1)).toMatchObject({
+      path: "/delay/1",
+      status: 200,
+      requestId: res.headers["x-request-id"],
+    });
   });
 });

@@ -163,12 +163,18 @@ routes:
   it("sums the workers' metrics on the primary's admin port", async () => {
     const { status, body } = await adminGet(adminPort, "/metrics");
     expect(status).toBe(200);
-    const allowed = verigate.lines.filter(
-      (l) => l["msg"] === "decision" && l["decision"] === "allow" && l["route"] === "app",
-    ).length;
-    expect(body).toContain(
-      `verigate_decisions_total{route="app",decision="allow",reason="allowed-by-rule"} ${allowed}`,
-    );
+    // Audit lines are written in batches (up to 100 ms late): wait until every one is in.
+    const allowedLines = (): number =>
+      verigate.lines.filter(
+        (l) => l["msg"] === "decision" && l["decision"] === "allow" && l["route"] === "app",
+      ).length;
+    const counted =
+      /verigate_decisions_total\{route="app",decision="allow",reason="allowed-by-rule"\} (\d+)/.exec(
+        body,
+      );
+    expect(counted).not.toBeNull();
+    await expect.poll(allowedLines).toBe(Number(counted?.[1]));
+    expect(allowedLines()).toBeGreaterThan(0);
     expect(body).toContain('verigate_config_reloads_total{result="applied"} 2');
   });
 

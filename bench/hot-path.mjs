@@ -54,19 +54,22 @@ measure("canonicalizeTarget, path needing rewrite", 200_000, () =>
   canonicalizeTarget("/api//v1/./users/%7Ebob/../42"),
 );
 
-// Route lookup over 1,000 routes on 100 hosts.
-const entries = [];
-for (let i = 0; i < 1000; i++)
-  entries.push({
-    host: `app${i % 100}.corp.test`,
-    pathPrefix: `/svc${i}/`,
-    value: i,
-    where: `routes[${i}]`,
-  });
-const { table } = buildRouteTable(entries);
-measure("route lookup, 1,000 routes", 200_000, (i) =>
-  table.lookup(`app${i % 100}.corp.test`, `/svc${i % 1000}/x/y`),
-);
+// Route lookup over 10, 1,000 and 10,000 routes (one host per 10 routes): the cost must not grow.
+for (const count of [10, 1_000, 10_000]) {
+  const entries = [];
+  const hosts = Math.max(1, count / 10);
+  for (let i = 0; i < count; i++)
+    entries.push({
+      host: `app${i % hosts}.corp.test`,
+      pathPrefix: `/svc${i}/`,
+      value: i,
+      where: `routes[${i}]`,
+    });
+  const { table } = buildRouteTable(entries);
+  measure(`route lookup, ${count.toLocaleString("en")} routes`, 200_000, (i) =>
+    table.lookup(`app${i % hosts}.corp.test`, `/svc${i % count}/x/y`),
+  );
+}
 
 // Policy: one rule of 10 criteria, allowed (fast path) and denied (traced).
 const lists = new Map([["v3", ["ab".repeat(48)]]]);

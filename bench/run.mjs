@@ -184,7 +184,7 @@ async function profileVerigate({ targets, pki, options, dir, targetName, scenari
   return `### ${targetName}, ${scenario.name} (warm-up and window; self time)\n\n${table}\n`;
 }
 
-/** Profiles of both routes on reused connections, and of the FULL route on new connections (as --targets and --scenarios allow). */
+/** Profiles of both routes on reused and on new connections (as --targets and --scenarios allow). */
 async function profileAll(context) {
   const { options } = context;
   const parts = [];
@@ -197,6 +197,7 @@ async function profileAll(context) {
     ["verigate-full", reuse],
     ["verigate-identity", reuse],
     ["verigate-full", fresh],
+    ["verigate-identity", fresh],
   ].filter(wanted)) {
     parts.push(await profileVerigate({ ...context, targetName, scenario }));
   }
@@ -213,6 +214,15 @@ function readMachineLoad() {
     // no PSI on this kernel
   }
   return `load average ${load}, CPU pressure (some, avg60) ${pressure}%`;
+}
+
+/** What bounds the targets this run missed: bench/analysis.md, written by hand after a run. */
+function readAnalysis() {
+  try {
+    return readFileSync(join(HERE, "analysis.md"), "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 async function main() {
@@ -257,6 +267,7 @@ async function main() {
       "verigate: `serve` with its audit log (one JSON line per request) written to a file; the signed upstream assertion (ES256) on every request; nginx logs each request too (access_log)",
     ];
     const report = renderReport({
+      analysis: readAnalysis(),
       runs,
       memory,
       targets: measured.map((t) => t.name),

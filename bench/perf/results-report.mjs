@@ -180,7 +180,16 @@ function memoryTable(memory, targets) {
 }
 
 /** The whole report as Markdown. */
-export function renderReport({ runs, memory, targets, scenarios, setup, notes, profile }) {
+export function renderReport({
+  runs,
+  memory,
+  targets,
+  scenarios,
+  setup,
+  notes,
+  profile,
+  analysis,
+}) {
   const parts = [
     "# verigate benchmark results",
     "",
@@ -206,6 +215,7 @@ export function renderReport({ runs, memory, targets, scenarios, setup, notes, p
   }
   parts.push("## Peak memory", "", memoryTable(memory, targets), "");
   parts.push("## Targets (issue 7)", "", targetRows(runs, scenarios), "");
+  if (analysis !== undefined) parts.push(analysis.trim(), "");
   if (profile !== undefined) parts.push("## CPU profiles of verigate", "", profile, "");
   if (notes.length > 0) parts.push("## Notes", "", ...notes.map((n) => `- ${n}`), "");
   return parts.join("\n");

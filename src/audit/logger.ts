@@ -2,25 +2,6 @@ import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger } from "pino";
 
-/** Lines are written once this many characters wait... */
-const BATCH_CHARACTERS = 8192;
-/** ...or this many milliseconds after the first one, whichever comes first. */
-const BATCH_MS = 100;
-
-/**
- * Standard output, written in batches: one write per request was about a tenth of a
- * forwarded request's CPU. A line waits at most 100 ms; pino flushes what waits when
- * the process exits (a crash included), so only a SIGKILL can lose that much.
- */
-function stdoutInBatches(): DestinationStream {
-  return pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: BATCH_CHARACTERS,
-    periodicFlush: BATCH_MS,
-  });
-}
-
 /**
  * The process logger: JSON lines, ISO times, level names. Audit lines and
  * operational messages share it; audit lines carry `msg: "decision"`.
@@ -41,6 +22,9 @@ export function createLogger(
         censor: "[redacted]",
       },
     },
-    options.destination ?? stdoutInBatches(),
+    // Asynchronous: lines that come while a write is under way go out with the next one.
+    // (A minLength buffer measured slower per line: bench/analysis.md.) pino writes what
+    // waits when the process exits, a crash included.
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

@@ -163,7 +163,7 @@ routes:
   it("sums the workers' metrics on the primary's admin port", async () => {
     const { status, body } = await adminGet(adminPort, "/metrics");
     expect(status).toBe(200);
-    // Audit lines are written in batches (up to 100 ms late): wait until every one is in.
+    // Audit lines reach the primary's stdout a moment after the metrics count them: wait for all.
     const allowedLines = (): number =>
       verigate.lines.filter(
         (l) => l["msg"] === "decision" && l["decision"] === "allow" && l["route"] === "app",

@@ -146,7 +146,7 @@ export interface StatedFacts {
   readonly teeAge?: number;
 }
 
-/** The facts of `buildAssertionPayload`, without the times, the id and the ages. */
+/** What an assertion for `facts` states, without its times, its id and the ages. */
 export function statedFacts(facts: AssertionFacts): StatedFacts {
   const { device, tee } = facts.claims;
   const { identity, sub, cnf, text } = identityStatementOf(facts.claims.identity);
@@ -187,9 +187,4 @@ export function payloadOf(stated: StatedFacts, jti: string, now: number): Assert
       ? {}
       : { tee: { ...body.tee, age: teeAge } }),
   };
-}
-
-/** The claims set for one forwarded request; exported for tests and `verigate explain`. */
-export function buildAssertionPayload(facts: AssertionFacts, now: number): AssertionPayload {
-  return payloadOf(statedFacts(facts), facts.requestId, now);
 }

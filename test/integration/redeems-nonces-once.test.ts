@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { mtlsRequest } from "../support/mtls-client.js";
 import { createSigningKey, jwksOf, mintToken, type TestSigningKey } from "../support/token-keys.js";
+import { NONCE_ATTESTATION_ISSUERS } from "../support/test-routes.js";
 
 const MEASUREMENT = "ab".repeat(48);
 
@@ -12,17 +13,7 @@ describe("nonces from POST /.well-known/verigate/nonce", () => {
     key = await createSigningKey("ES256", "att-1");
     h = await startGateway({
       files: { "att-jwks.json": JSON.stringify(jwksOf(key)) },
-      extra: `issuers:
-  - name: fresh-att
-    kind: attestation
-    profile: generic
-    claims: { platform: tee, measurement: m, debug: d, nonce: nonce }
-    issuer: https://att.test
-    audience: verigate
-    jwks: { file: att-jwks.json }
-    algorithms: [ES256]
-    requireNonce: true
-`,
+      extra: NONCE_ATTESTATION_ISSUERS,
       routes: `routes:
   - name: app
     match: { host: app.test }

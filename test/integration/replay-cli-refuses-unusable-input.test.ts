@@ -1,27 +1,9 @@
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeDevPki } from "../../src/dev-pki/write-dev-pki.js";
-
-const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
-
-/** Runs the built `verigate` binary (npm test builds it first) and returns exit code and output. */
-async function verigate(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error: unknown) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runVerigate } from "../support/verigate-cli.js";
 
 const CONFIG = `tls: { cert: pki/server.pem, key: pki/server-key.pem, clientCAs: pki/ca.pem }
 routes:
@@ -55,7 +37,13 @@ describe("verigate replay with a log or config it cannot use", () => {
 
   it("exits 1 with one line when the log is missing", async () => {
     const missing = join(dir, "nope.log");
-    const result = await verigate("replay", "--config", join(dir, "broken.yaml"), "--log", missing);
+    const result = await runVerigate(
+      "replay",
+      "--config",
+      join(dir, "broken.yaml"),
+      "--log",
+      missing,
+    );
     expect(result).toEqual({
       code: 1,
       stdout: "",
@@ -66,7 +54,7 @@ describe("verigate replay with a log or config it cannot use", () => {
   it("exits 1 with one line when the log is a folder", async () => {
     const folder = join(dir, "logs");
     await mkdir(folder);
-    const result = await verigate("replay", "--config", join(dir, "good.yaml"), "--log", folder);
+    const result = await runVerigate("replay", "--config", join(dir, "good.yaml"), "--log", folder);
     expect(result).toEqual({
       code: 1,
       stdout: "",
@@ -76,7 +64,7 @@ describe("verigate replay with a log or config it cannot use", () => {
 
   it("exits 1 with one line when the config is missing", async () => {
     const missing = join(dir, "nope.yaml");
-    const result = await verigate("replay", "--config", missing, "--log", log);
+    const result = await runVerigate("replay", "--config", missing, "--log", log);
     expect(result).toEqual({
       code: 1,
       stdout: "",
@@ -85,7 +73,7 @@ describe("verigate replay with a log or config it cannot use", () => {
   });
 
   it("exits 1 with path: problem lines when the config does not compile", async () => {
-    const result = await verigate("replay", "--config", join(dir, "broken.yaml"), "--log", log);
+    const result = await runVerigate("replay", "--config", join(dir, "broken.yaml"), "--log", log);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/^routes\[0\]\.policy\.allow\[0\]\.identity\.commonName: /m);
@@ -94,7 +82,7 @@ describe("verigate replay with a log or config it cannot use", () => {
 
   it("exits 0 with an empty report for an empty log", async () => {
     const config = join(dir, "good.yaml");
-    const result = await verigate("replay", "--config", config, "--log", log);
+    const result = await runVerigate("replay", "--config", config, "--log", log);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout.split("\n").slice(1)).toEqual([
@@ -109,7 +97,7 @@ describe("verigate replay with a log or config it cannot use", () => {
   });
 
   it("exits 2 with usage when --log is missing", async () => {
-    const result = await verigate("replay", "--config", join(dir, "broken.yaml"));
+    const result = await runVerigate("replay", "--config", join(dir, "broken.yaml"));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("verigate replay: --log is required");
     expect(result.stderr).toContain("verigate replay --config NEW --log AUDIT.log");

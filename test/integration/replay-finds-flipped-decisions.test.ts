@@ -1,16 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runReplay } from "../../src/cli/replay-command.js";
 import { expectAllowed, expectDenied, sendToGateway } from "../support/expect-decision.js";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
-
-const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+import { runVerigate } from "../support/verigate-cli.js";
 
 const HR_POLICY = `    policy:
       allow:
@@ -129,14 +124,14 @@ describe("verigate replay re-decides a real audit log against a new config", () 
   });
 
   it("the built verigate replay prints the same report and exits 0", async () => {
-    const { stdout, stderr } = await run(process.execPath, [
-      MAIN,
+    const { code, stdout, stderr } = await runVerigate(
       "replay",
       "--config",
       newConfig,
       "--log",
       log,
-    ]);
+    );
+    expect(code).toBe(0);
     const inProcess = await replay(newConfig, log);
     expect(stderr).toBe("");
     expect(stdout).toBe(`${inProcess.out.join("\n")}\n`);

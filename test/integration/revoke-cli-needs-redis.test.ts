@@ -1,19 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
-
-function verigate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], (error, stdout, stderr) => {
-      resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
-    });
-  });
-}
+import { runVerigate } from "../support/verigate-cli.js";
 
 describe("verigate revoke", () => {
   let dir: string;
@@ -34,13 +23,19 @@ routes:
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it("explains that state memory has no revocation list, and exits 1", async () => {
-    const result = await verigate("revoke", "--fingerprint", "ab".repeat(32), "--config", config);
+    const result = await runVerigate(
+      "revoke",
+      "--fingerprint",
+      "ab".repeat(32),
+      "--config",
+      config,
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("a revocation list needs state.redis");
   });
 
   it("refuses what is not a SHA-256 fingerprint", async () => {
-    const result = await verigate("revoke", "--fingerprint", "abc", "--config", config);
+    const result = await runVerigate("revoke", "--fingerprint", "abc", "--config", config);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("64 hex digits");
   });

@@ -11,6 +11,7 @@ import { createTestPki, writeTestPki, type TestPki } from "../support/pki.js";
 import { findTestRedis, TEST_REDIS_URL } from "../support/test-redis.js";
 import { createSigningKey, jwksOf, mintToken, type TestSigningKey } from "../support/token-keys.js";
 import { startVerigateProcess, type VerigateProcess } from "../support/verigate-process.js";
+import { NONCE_ATTESTATION_ISSUERS } from "../support/test-routes.js";
 
 const MEASUREMENT = "ab".repeat(48);
 
@@ -73,17 +74,7 @@ reload: { watch: false }
 workers: 2
 assertion: { key: assertion.pem }
 state: { redis: { url: "${TEST_REDIS_URL}", keyPrefix: "verigate-test-${randomUUID()}:" } }
-issuers:
-  - name: fresh-att
-    kind: attestation
-    profile: generic
-    claims: { platform: tee, measurement: m, debug: d, nonce: nonce }
-    issuer: https://att.test
-    audience: verigate
-    jwks: { file: att-jwks.json }
-    algorithms: [ES256]
-    requireNonce: true
-routes:
+${NONCE_ATTESTATION_ISSUERS}routes:
   - name: tee
     match: { pathPrefix: /tee/ }
     upstream: "${upstream.url}"

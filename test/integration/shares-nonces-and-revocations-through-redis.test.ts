@@ -1,7 +1,4 @@
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type GatewayHarness } from "../support/gateway-harness.js";
 import { mtlsRequest } from "../support/mtls-client.js";
@@ -9,8 +6,9 @@ import { createTestPki, type TestPki } from "../support/pki.js";
 import { startTcpRelay, type TcpRelay } from "../support/tcp-relay.js";
 import { findTestRedis, TEST_REDIS_URL } from "../support/test-redis.js";
 import { createSigningKey, jwksOf, mintToken, type TestSigningKey } from "../support/token-keys.js";
+import { NONCE_ATTESTATION_ISSUERS } from "../support/test-routes.js";
+import { runVerigate } from "../support/verigate-cli.js";
 
-const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const MEASUREMENT = "cd".repeat(48);
 const hasRedis = await findTestRedis();
 
@@ -32,17 +30,7 @@ describe.skipIf(!hasRedis)("shared state in Redis across gateways", () => {
       pki,
       files: { "att-jwks.json": JSON.stringify(jwksOf(key)) },
       extra: `state: { redis: { url: "${url}", keyPrefix: "verigate-test-${randomUUID()}:", revocationMaxAge: 3s } }
-issuers:
-  - name: fresh-att
-    kind: attestation
-    profile: generic
-    claims: { platform: tee, measurement: m, debug: d, nonce: nonce }
-    issuer: https://att.test
-    audience: verigate
-    jwks: { file: att-jwks.json }
-    algorithms: [ES256]
-    requireNonce: true
-`,
+${NONCE_ATTESTATION_ISSUERS}`,
       routes: `routes:
   - name: attested
     match: { host: app.test, pathPrefix: /attested }
@@ -158,14 +146,14 @@ issuers:
     const bob = await call(a, { as: "bob" });
     expect(bob.status).toBe(200);
     const fingerprint = String(bob.fingerprint);
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      MAIN,
+    const { code, stdout } = await runVerigate(
       "revoke",
       "--fingerprint",
       fingerprint.toUpperCase(),
       "--config",
       a.configFile,
-    ]);
+    );
+    expect(code).toBe(0);
     expect(stdout).toContain(`revoked ${fingerprint}`);
     for (const h of [a, b]) {
       await expect

@@ -1,34 +1,16 @@
-import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimsFromCertificate } from "../../src/claims/certificate-claims.js";
 import { createTestPki, writeTestPki, type TestPkiFiles } from "../support/pki.js";
+import { runVerigate } from "../support/verigate-cli.js";
 
 /** The DER certificates of a PEM chain file, leaf first. */
 function certificatesIn(pem: string): Buffer[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   return blocks.map((block) => new X509Certificate(block).raw);
-}
-
-const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
-
-/** Runs the built `verigate` binary (npm test builds it first) and returns exit code and output. */
-async function verigate(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error: unknown) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
 }
 
 describe("verigate check", () => {
@@ -51,7 +33,7 @@ routes:
     policy: { allow: [ { identity.commonName: alice } ] }
 `,
     );
-    const result = await verigate("check", "--config", file);
+    const result = await runVerigate("check", "--config", file);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/valid \(revision [0-9a-f]{12}, 1 route\(s\)\)/);
   });
@@ -66,7 +48,7 @@ routes:
     policy: { allow: [ { identity.groups: { hass: admins } } ] }
 `,
     );
-    const result = await verigate("check", "--config", file);
+    const result = await runVerigate("check", "--config", file);
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split("\n");
     expect(lines).toContain(
@@ -76,14 +58,14 @@ routes:
   });
 
   it("exits 1 for a file that does not exist", async () => {
-    const result = await verigate("check", "--config", join(dir, "absent.yaml"));
+    const result = await runVerigate("check", "--config", join(dir, "absent.yaml"));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("cannot read config file");
   });
 
   it("exits 2 with usage for an unknown command or a missing flag", async () => {
-    expect((await verigate("frobnicate")).code).toBe(2);
-    expect((await verigate("check")).stderr).toContain("--config is required");
+    expect((await runVerigate("frobnicate")).code).toBe(2);
+    expect((await runVerigate("check")).stderr).toContain("--config is required");
   });
 });
 
@@ -95,7 +77,7 @@ describe("verigate dev-pki", () => {
         tee: { platform: "tdx", measurement: "cd".repeat(48), debug: true },
         device: { managed: false },
       };
-      const result = await verigate(
+      const result = await runVerigate(
         "dev-pki",
         "--out",
         dir,
@@ -127,18 +109,18 @@ describe("verigate dev-pki", () => {
 
   it("refuses --claims that are not a JSON object, or without --client", async () => {
     expect(
-      (await verigate("dev-pki", "--out", "/nonexistent/x", "--client", "x", "--claims", "nope"))
+      (await runVerigate("dev-pki", "--out", "/nonexistent/x", "--client", "x", "--claims", "nope"))
         .stderr,
     ).toContain("--claims: not JSON");
     expect(
-      (await verigate("dev-pki", "--out", "/nonexistent/x", "--claims", "{}")).stderr,
+      (await runVerigate("dev-pki", "--out", "/nonexistent/x", "--claims", "{}")).stderr,
     ).toContain("--claims needs --client");
   });
 
   it("writes a PKI that verigate check accepts in a config", async () => {
     const dir = await mkdtemp(join(tmpdir(), "verigate-devpki-"));
     try {
-      const result = await verigate("dev-pki", "--out", join(dir, "pki"));
+      const result = await runVerigate("dev-pki", "--out", join(dir, "pki"));
       expect(result.code).toBe(0);
       const file = join(dir, "c.yaml");
       await writeFile(
@@ -150,7 +132,7 @@ routes:
     policy: { allow: [ { identity.commonName: alice } ] }
 `,
       );
-      expect((await verigate("check", "--config", file)).code).toBe(0);
+      expect((await runVerigate("check", "--config", file)).code).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,28 +1,12 @@
-import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeDevPki } from "../../src/dev-pki/write-dev-pki.js";
+import { runVerigate } from "../support/verigate-cli.js";
 
-const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
-
-/** Runs the built `verigate` binary (npm test builds it first) and returns exit code and output. */
-async function verigate(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error: unknown) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const CONFIG = `tls: { cert: pki/server.pem, key: pki/server-key.pem, clientCAs: pki/ca.pem, crl: pki/clients.crl }
 routes:
@@ -68,7 +52,7 @@ describe("verigate test and verigate explain", () => {
 
   it("prints a FAIL line per failing case and the closing count, and exits 1", async () => {
     const file = join(dir, "cases.test.yaml");
-    const result = await verigate("test", file);
+    const result = await runVerigate("test", file);
     expect(result.code).toBe(1);
     expect(result.stdout.split("\n")).toEqual([
       `FAIL ${file}: wrongly expects the debug TEE to pass: expected allow (payroll), got deny [no-matching-rule, attestation-debug-enabled] (payroll)`,
@@ -78,7 +62,7 @@ describe("verigate test and verigate explain", () => {
   });
 
   it("exits 0 when every case passes", async () => {
-    const result = await verigate("test", join(dir, "passing.test.yaml"));
+    const result = await runVerigate("test", join(dir, "passing.test.yaml"));
     expect(result).toMatchObject({ code: 0, stdout: "2 passed, 0 failed\n" });
   });
 
@@ -88,7 +72,7 @@ describe("verigate test and verigate explain", () => {
       file,
       "config: finance-policy.yaml\ncases:\n  - name: x\n    request: { host: h, path: / }\n    expect: { decision: perhaps }\n    claims: { tee: { debgu: true } }\n",
     );
-    const result = await verigate("test", file, join(dir, "passing.test.yaml"));
+    const result = await runVerigate("test", file, join(dir, "passing.test.yaml"));
     expect(result.code).toBe(1);
     expect(result.stderr.split("\n")).toEqual(
       expect.arrayContaining([
@@ -104,7 +88,7 @@ describe("verigate test and verigate explain", () => {
     await writeFile(join(dir, "broken.yaml"), CONFIG.replace("has: finance", "hass: finance"));
     const file = join(dir, "broken.test.yaml");
     await writeFile(file, CASES.replace("config: finance-policy.yaml", "config: broken.yaml"));
-    const result = await verigate("test", file);
+    const result = await runVerigate("test", file);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^routes\[0\]\.policy\.allow\[0\]/m);
     expect(result.stdout).toBe("0 passed, 0 failed\n");
@@ -125,14 +109,14 @@ describe("verigate test and verigate explain", () => {
       files.push(join(tests, name));
     }
     expect(files.length).toBeGreaterThanOrEqual(2);
-    const result = await verigate("test", ...files);
+    const result = await runVerigate("test", ...files);
     expect(result.stderr).toBe("");
     expect(result.stdout).toMatch(/^\d+ passed, 0 failed\n$/);
     expect(result.code).toBe(0);
   });
 
   it("explains a request: route, every criterion with expected and actual, and the decision", async () => {
-    const result = await verigate(
+    const result = await runVerigate(
       "explain",
       "--config",
       join(dir, "finance-policy.yaml"),
@@ -157,7 +141,7 @@ describe("verigate test and verigate explain", () => {
   });
 
   it("explains a case by name, and says why no route was chosen", async () => {
-    const named = await verigate(
+    const named = await runVerigate(
       "explain",
       "--case",
       join(dir, "cases.test.yaml"),
@@ -168,7 +152,7 @@ describe("verigate test and verigate explain", () => {
     expect(named.stdout).toContain("  [ ] tee.debug eq false   (actual: true)\n");
     expect(named.stdout).toContain("expected: allow: FAILS\n");
 
-    const none = await verigate(
+    const none = await runVerigate(
       "explain",
       "--config",
       join(dir, "finance-policy.yaml"),
@@ -184,8 +168,8 @@ describe("verigate test and verigate explain", () => {
   });
 
   it("exits 2 with usage when test has no file or explain lacks --host", async () => {
-    expect((await verigate("test")).code).toBe(2);
-    const result = await verigate("explain", "--config", join(dir, "finance-policy.yaml"));
+    expect((await runVerigate("test")).code).toBe(2);
+    const result = await runVerigate("explain", "--config", join(dir, "finance-policy.yaml"));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("--host is required");
   });

@@ -1,7 +1,7 @@
 import { Agent, request } from "node:https";
 import type { TLSSocket } from "node:tls";
 import type { IssuedCertificate } from "../../src/dev-pki/certificate-authority.js";
-import type { ClientResponse } from "./mtls-client.js";
+import { collectResponse, type ClientResponse } from "./mtls-client.js";
 import type { TestPki } from "./pki.js";
 import { connectFor } from "./connect-for-host.js";
 
@@ -40,19 +40,7 @@ export function keepAliveClient(
           (res) => {
             // Captured now: the agent takes the socket back once the response ends.
             const socket = res.socket as TLSSocket;
-            const chunks: Buffer[] = [];
-            res.on("data", (chunk: Buffer) => chunks.push(chunk));
-            res.on("error", reject);
-            res.on("end", () => {
-              const body = Buffer.concat(chunks).toString("utf8");
-              resolve({
-                status: res.statusCode ?? 0,
-                headers: res.headers,
-                body,
-                json: <T>() => JSON.parse(body) as T,
-                socket,
-              });
-            });
+            collectResponse(res).then((response) => resolve({ ...response, socket }), reject);
           },
         );
         req.on("error", reject);

@@ -27,7 +27,8 @@ export interface ClientRequest {
   readonly servername?: string;
 }
 
-function collect(res: IncomingMessage): Promise<ClientResponse> {
+/** Reads a whole response: status, headers and the body as UTF-8. */
+export function collectResponse(res: IncomingMessage): Promise<ClientResponse> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -63,7 +64,7 @@ export function mtlsRequest(options: ClientRequest): Promise<ClientResponse> {
         headers: { host: options.host ?? "app.test", ...options.headers },
         agent: false,
       },
-      (res) => void collect(res).then(resolve, reject),
+      (res) => void collectResponse(res).then(resolve, reject),
     );
     req.on("error", reject);
     req.end(options.body);
@@ -74,7 +75,7 @@ export function mtlsRequest(options: ClientRequest): Promise<ClientResponse> {
 export function adminGet(port: number, path: string): Promise<ClientResponse> {
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path, agent: false }, (res) => {
-      collect(res).then(resolve, reject);
+      collectResponse(res).then(resolve, reject);
     });
     req.on("error", reject);
     req.end();

@@ -13,3 +13,21 @@ export const APP_ROUTES = `routes:
       deny:
         - identity.commonName: bob
 `;
+
+/**
+ * An `issuers:` section of one attestation issuer whose tokens must echo a nonce
+ * verigate handed out (`requireNonce`): generic profile, `iss` https://att.test,
+ * `aud` verigate, keys from `att-jwks.json` beside the config. Tests mint its tokens
+ * with `{ tee, m, d, nonce }` claims.
+ */
+export const NONCE_ATTESTATION_ISSUERS = `issuers:
+  - name: fresh-att
+    kind: attestation
+    profile: generic
+    claims: { platform: tee, measurement: m, debug: d, nonce: nonce }
+    issuer: https://att.test
+    audience: verigate
+    jwks: { file: att-jwks.json }
+    algorithms: [ES256]
+    requireNonce: true
+`;

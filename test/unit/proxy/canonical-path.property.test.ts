@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalizePathPrefix, canonicalizeTarget } from "../../../src/proxy/canonical-path.js";
 import { buildRouteTable } from "../../../src/proxy/route-table.js";
+import { hasControlCharacter } from "../../support/control-characters.js";
 
 /**
  * Properties of path canonicalization against hostile request-targets and random
@@ -255,12 +256,16 @@ function longestCovering(
   return best?.prefix;
 }
 
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
+/** A host-less route table of `table`, each route's prefix as written (`written`) or canonical (`prefix`); a route's value is its canonical prefix. */
+function routeTableOf(table: readonly Route[], use: "prefix" | "written") {
+  return buildRouteTable(
+    table.map((r, i) => ({
+      host: undefined,
+      pathPrefix: r[use],
+      value: r.prefix,
+      where: `routes[${i}]`,
+    })),
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -326,14 +331,7 @@ describe("no request-target maps outside the route prefix it was authorized unde
   it("the canonical path, and what the proxy library forwards of it, lie under the chosen prefix", () => {
     fc.assert(
       fc.property(tableAndTarget, ([table, target]) => {
-        const { table: routeTable, problems } = buildRouteTable(
-          table.map((r, i) => ({
-            host: undefined,
-            pathPrefix: r.written,
-            value: r.prefix,
-            where: `routes[${i}]`,
-          })),
-        );
+        const { table: routeTable, problems } = routeTableOf(table, "written");
         expect(problems).toEqual([]);
         const result = canonicalizeTarget(target);
         if (!result.ok) return;
@@ -365,14 +363,7 @@ describe("no request-target maps outside the route prefix it was authorized unde
     (_name, read) => {
       fc.assert(
         fc.property(tableAndTarget, ([table, target]) => {
-          const { table: routeTable } = buildRouteTable(
-            table.map((r, i) => ({
-              host: undefined,
-              pathPrefix: r.prefix,
-              value: r.prefix,
-              where: `routes[${i}]`,
-            })),
-          );
+          const { table: routeTable } = routeTableOf(table, "prefix");
           const result = canonicalizeTarget(target);
           if (!result.ok) return;
           const chosen = routeTable.lookup(HOST, result.path);
@@ -396,14 +387,7 @@ describe("no request-target maps outside the route prefix it was authorized unde
       // which verigate routes as a sibling of `/admin` (a known open differential of the route table).
       fc.assert(
         fc.property(tableAndTarget, ([table, target]) => {
-          const { table: routeTable } = buildRouteTable(
-            table.map((r, i) => ({
-              host: undefined,
-              pathPrefix: r.prefix,
-              value: r.prefix,
-              where: `routes[${i}]`,
-            })),
-          );
+          const { table: routeTable } = routeTableOf(table, "prefix");
           const result = canonicalizeTarget(target);
           if (!result.ok) return;
           const seen = read(result.path);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { canonicalizePathPrefix, canonicalizeTarget } from "../../../src/proxy/canonical-path.js";
 import type { CanonicalTarget } from "../../../src/proxy/canonical-path.js";
 import { buildRouteTable } from "../../../src/proxy/route-table.js";
+import { hasControlCharacter } from "../../support/control-characters.js";
 
 const BASE = "http://x";
 
@@ -239,14 +240,6 @@ const anyTarget = fc.oneof(
   latin1String,
   fc.string({ unit: "binary", maxLength: 40 }).map((s) => `/${s}`),
 );
-
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
 
 describe("canonicalizeTarget properties", () => {
   it("never throws and always returns a result", () => {
